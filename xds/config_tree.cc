@@ -230,7 +230,10 @@ class JsonParser {
     while (pos_ < text_.size()) {
       char c = text_[pos_++];
       if (c == '"') return true;
-      if (static_cast<unsigned char>(c) < 0x20) return Fail("control character in string");
+      if (static_cast<unsigned char>(c) < 0x20) {
+        --pos_;  // point at the character
+        return Fail("control character in string");
+      }
       if (c != '\\') {
         out->push_back(c);
         continue;

@@ -522,15 +522,15 @@ class TreeReader {
           extension_name_.empty()
               ? absl::StrCat(extension_kind_, " of type ", type_name)
               : absl::StrCat(extension_kind_, " \"", extension_name_, "\" (type ", type_name, ")");
+      std::string reason = " is not supported by weir";
       if (type_name == "udpa.type.v1.TypedStruct" || type_name == "xds.type.v3.TypedStruct") {
-        absl::StrAppend(&what, ": TypedStruct-wrapped configs are not supported; use the "
-                               "extension's own @type");
+        reason = ": TypedStruct-wrapped configs are not supported; use the extension's own @type";
       }
       if (extension_optional_) {
-        errors_->AddWarning(absl::StrCat(what, " is not supported by weir; skipped because it "
-                                               "is marked is_optional"));
+        errors_->AddWarning(absl::StrCat(what, reason, "; skipped because it is marked "
+                                                       "is_optional"));
       } else {
-        errors_->AddError(absl::StrCat(what, " is not supported by weir"));
+        errors_->AddError(absl::StrCat(what, reason));
       }
       return false;
     }
