@@ -252,6 +252,23 @@ TEST(BootstrapTest, RouteToUndefinedClusterIsAWarning) {
                                                    "defined; such requests get 503")));
 }
 
+TEST(BootstrapTest, RoutingErrorsCarryTheFullPathAndAllAreReported) {
+  BootstrapResult result = Load(Config(
+      "[{name: a, domains: ['*', x.com], routes: [{match: {prefix: /}, route: "
+      "{weighted_clusters: {clusters: [{name: a, weight: 0}, {name: b, weight: 0}]}}}, {match: "
+      "{safe_regex: {regex: '(['}}, route: {cluster: a}}]}, {name: b, domains: [X.com]}]",
+      kClusterA));
+  EXPECT_THAT(
+      result.errors,
+      ElementsAre(
+          absl::StrCat(kRoutePath, ".virtual_hosts[0].routes[0].route.weighted_clusters: sum of "
+                                   "weights must be greater than 0"),
+          absl::StrCat(kRoutePath,
+                       ".virtual_hosts[0].routes[1].match.safe_regex: invalid regex: missing ]: ["),
+          absl::StrCat(kRoutePath, ".virtual_hosts[1].domains[0]: domain \"X.com\" is already used "
+                                   "by virtual host \"a\"")));
+}
+
 struct InvalidCase {
   std::string name;
   std::string yaml;
