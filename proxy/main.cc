@@ -4,18 +4,27 @@
 #include <string>
 #include <vector>
 
+#include <csignal>
+
 #include "proxy/options.h"
+#include "proxy/server.h"
+#include "spdlog/sinks/stdout_sinks.h"
+#include "spdlog/spdlog.h"
 #include "xds/bootstrap.h"
 
 namespace {
 
 constexpr char kVersion[] = "weir 0.1.0";
 
-int Validate(const proxy::Options& options) {
-  xds::BootstrapResult result = xds::LoadBootstrap(
+xds::BootstrapResult Load(const proxy::Options& options) {
+  return xds::LoadBootstrap(
       options.config_path, {.allow_unknown_static_fields = options.allow_unknown_static_fields,
                             .service_node = options.service_node,
                             .service_cluster = options.service_cluster});
+}
+
+int Validate(const proxy::Options& options) {
+  xds::BootstrapResult result = Load(options);
   for (const std::string& warning : result.warnings) {
     std::fprintf(stderr, "warning: %s\n", warning.c_str());
   }
@@ -27,6 +36,24 @@ int Validate(const proxy::Options& options) {
   }
   std::printf("OK\n");
   return 0;
+}
+
+int Serve(const proxy::Options& options) {
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("weir"));
+  spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e][%t][%l] %v");
+  spdlog::set_level(spdlog::level::from_str(options.log_level == "warning" ? "warn"
+                                                                           : options.log_level));
+  xds::BootstrapResult result = Load(options);
+  for (const std::string& warning : result.warnings) spdlog::warn("config: {}", warning);
+  if (!result.errors.empty()) {
+    for (const std::string& error : result.errors) spdlog::critical("config: {}", error);
+    spdlog::critical("{}: {} error(s); not starting", options.config_path, result.errors.size());
+    return 1;
+  }
+  // Writes to a closed socket must fail with EPIPE, not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  proxy::Server server(options, *std::move(result.config));
+  return server.Run();
 }
 
 }  // namespace
@@ -48,6 +75,5 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (options->mode == proxy::Options::Mode::kValidate) return Validate(*options);
-  std::fprintf(stderr, "weir: serve mode is not available yet; use --mode validate\n");
-  return 1;
+  return Serve(*options);
 }

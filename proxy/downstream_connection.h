@@ -1,0 +1,132 @@
+#pragma once
+
+// DownstreamConnection: one client connection on a worker, speaking HTTP/1.1. A coroutine reads
+// a request head, routes it (routing::RouteTable), and either answers locally (404, direct
+// response, redirect, 503 no healthy upstream...) or proxies it to an upstream host over a pooled
+// keep-alive connection, streaming both bodies with bounded buffers: a body is read only as fast
+// as the other side takes it. Requests on a connection are handled one at a time, so pipelined
+// requests are answered in order.
+//
+// Failures map to Envoy's statuses and counters: no route 404, unknown cluster 503 (or the
+// route's cluster_not_found_response_code), no healthy upstream / connect failure / reset before
+// headers 503, route timeout 504, reset after headers closes the downstream connection without
+// completing the response; malformed requests 400, headers too large 431, request line too long
+// 414, all with the connection closed afterwards.
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "boost/asio/awaitable.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "proxy/deadline_sweeper.h"
+#include "proxy/http1/forwarding.h"
+#include "proxy/http1/message_parser.h"
+#include "proxy/io_buffer.h"
+#include "proxy/serving_config.h"
+#include "proxy/upstream/upstream_connection.h"
+#include "routing/route.h"
+
+namespace proxy {
+
+class Worker;
+struct WorkerCluster;
+
+class DownstreamConnection : public std::enable_shared_from_this<DownstreamConnection>,
+                             public Deadline {
+ public:
+  DownstreamConnection(Worker& worker, size_t listener_index,
+                       boost::asio::ip::tcp::socket socket);
+  ~DownstreamConnection() override;
+
+  // Serves requests until the connection closes.
+  boost::asio::awaitable<void> Run();
+
+  // Draining began: a connection waiting between requests gets a short deadline (1 s) to close,
+  // long enough for a request already on the wire; busy ones close after their response.
+  void OnDrain();
+  // Closes the connection now, whatever it is doing (shutdown).
+  void Abort();
+
+ private:
+  enum class Phase {
+    kIdle,            // waiting for the first byte of a request
+    kRequestHeaders,  // reading a request head
+    kRequestBody,     // reading the request body (proxying it)
+    kConnect,         // connecting to the upstream
+    kUpstream,        // waiting for or reading the upstream response
+    kResponse,        // writing the response
+  };
+  enum class Result { kKeepAlive, kClose };
+
+  void OnDeadline() override;
+  void ArmPhase(Phase phase);
+
+  boost::asio::awaitable<bool> ReadRequestHead();
+  boost::asio::awaitable<Result> HandleRequest();
+  struct ProxyContext;
+  enum class Step { kOk, kStale, kDone };
+
+  boost::asio::awaitable<Result> Proxy(const routing::RouteActionConfig& action,
+                                       routing::ClusterPick pick, absl::string_view authority,
+                                       absl::string_view path);
+  // The steps of one proxied request. kStale: a pooled connection turned out dead before any
+  // response byte, the request may be retried on a fresh one. kDone: a reply was sent (or the
+  // client is gone) and `result_` says what to do with the connection.
+  boost::asio::awaitable<Step> ConnectUpstream(ProxyContext& ctx);
+  boost::asio::awaitable<Step> SendRequestHead(ProxyContext& ctx);
+  boost::asio::awaitable<Step> StreamRequestBody(ProxyContext& ctx);
+  boost::asio::awaitable<Step> ReadResponseHead(ProxyContext& ctx);
+  boost::asio::awaitable<Result> ForwardResponse(ProxyContext& ctx);
+  void CloseUpstream(ProxyContext& ctx, bool remote);
+  void AppendBodyPieces(const std::vector<absl::string_view>& pieces, bool chunked, bool last);
+  boost::asio::awaitable<Result> SendLocalReply(int status, absl::string_view body,
+                                                const http::HeaderMap* extra_headers = nullptr);
+  boost::asio::awaitable<bool> WriteDownstream(absl::string_view data);
+  boost::asio::awaitable<bool> WriteDownstream(absl::string_view head, absl::string_view body);
+  // Reads more request bytes into in_; false on EOF, error or timeout.
+  boost::asio::awaitable<bool> ReadDownstream();
+  // Reads and discards what is left of the request body (after a local reply), within limits;
+  // false if the connection cannot be reused.
+  boost::asio::awaitable<bool> DiscardRequestBody();
+  boost::asio::awaitable<void> CloseGracefully();
+
+  void FinishRequest(int status);
+  bool ShouldClose() const;
+  std::string NewRequestId();
+
+  Worker& worker_;
+  const size_t listener_index_;
+  boost::asio::ip::tcp::socket socket_;
+  std::string remote_address_;  // client IP, for x-forwarded-for
+  std::chrono::steady_clock::time_point opened_;
+
+  std::shared_ptr<const ServingConfig> config_;  // refreshed between requests
+  const ListenerEntry* listener_ = nullptr;
+
+  IoBuffer in_;
+  http1::MessageHead request_;
+  std::optional<http1::RequestParser> parser_;
+  size_t parsed_bytes_ = 0;  // bytes of in_ the parser consumed but we have not yet released
+  http1::ParseLimits limits_;
+  std::string out_;
+
+  http1::MessageHead response_;
+  std::optional<http1::ResponseParser> response_parser_;
+  std::unique_ptr<upstream::UpstreamConnection> upstream_;  // the request's upstream connection
+
+  Phase phase_ = Phase::kIdle;
+  std::optional<Phase> timed_out_;  // set by OnDeadline for the phase that expired
+  absl::Duration route_timeout_ = absl::ZeroDuration();
+  std::chrono::steady_clock::time_point request_start_;
+  bool head_request_ = false;
+  bool request_complete_ = false;  // the whole request body has been read
+  bool sent_continue_ = false;
+  bool closed_ = false;
+  Result result_ = Result::kClose;  // of the local reply a kDone step sent
+  bool registered_ = false;
+  int requests_ = 0;
+};
+
+}  // namespace proxy

@@ -1,0 +1,503 @@
+#include "proxy/server.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "boost/asio/post.hpp"
+#include "spdlog/spdlog.h"
+
+namespace proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr char kVersion[] = "weir/0.1.0";
+constexpr auto kInitTimeout = std::chrono::seconds(5);
+
+bool Healthy(routing::HealthStatus status) {
+  return status == routing::HealthStatus::kUnknown || status == routing::HealthStatus::kHealthy;
+}
+
+// A listening socket bound with SO_REUSEPORT, so each worker can own one on the same port.
+absl::StatusOr<int> BindListenerSocket(const tcp::endpoint& endpoint, int backlog) {
+  const bool v6 = endpoint.address().is_v6();
+  int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  if (v6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  if (::bind(fd, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0 ||
+      ::listen(fd, backlog) != 0) {
+    int error = errno;
+    ::close(fd);
+    return absl::UnavailableError(std::strerror(error));
+  }
+  return fd;
+}
+
+}  // namespace
+
+// A STRICT_DNS or LOGICAL_DNS cluster's resolution state (main thread).
+struct Server::DnsCluster {
+  DnsCluster(asio::io_context& io, std::shared_ptr<const routing::Cluster> c)
+      : cluster(std::move(c)), resolver(io), refresh(io) {}
+  std::shared_ptr<const routing::Cluster> cluster;
+  tcp::resolver resolver;
+  asio::steady_timer refresh;
+  std::vector<std::vector<UpstreamHost>> results;  // per endpoint, from the last round
+  size_t outstanding = 0;
+  bool first_round_done = false;
+};
+
+Server::Server(Options options, xds::BootstrapConfig bootstrap)
+    : options_(std::move(options)),
+      bootstrap_(std::move(bootstrap)),
+      server_stats_(store_),
+      admin_(io_),
+      signals_(io_, SIGTERM, SIGINT),
+      housekeeping_(io_),
+      init_timer_(io_),
+      drain_timer_(io_) {}
+
+Server::~Server() {
+  for (auto& worker : workers_) worker->Join();
+}
+
+Server::State Server::state() const {
+  if (!initialized_) return State::kPreInitializing;
+  if (draining_ || flags_.health_check_failed.load()) return State::kDraining;
+  return State::kLive;
+}
+
+void Server::UpdateServerStats() {
+  server_stats_.uptime.Set(absl::ToInt64Seconds(absl::Now() - started_));
+  server_stats_.state.Set(static_cast<int64_t>(state()));
+  server_stats_.live.Set(state() == State::kLive ? 1 : 0);
+  int total = 0;
+  for (const auto& worker : workers_) total += worker->active_connections();
+  server_stats_.total_connections.Set(total);
+}
+
+int Server::Run() {
+  snapshot_ = xds::ConfigSnapshot::FromBootstrap(bootstrap_);
+  const unsigned concurrency =
+      options_.concurrency.value_or(std::max(1u, std::thread::hardware_concurrency()));
+  server_stats_.concurrency.Set(concurrency);
+  std::random_device seeder;
+  for (unsigned i = 0; i < concurrency; ++i) {
+    const uint64_t seed = (static_cast<uint64_t>(seeder()) << 32) ^ seeder() ^ i;
+    workers_.push_back(std::make_unique<Worker>(static_cast<int>(i), seed, &flags_));
+  }
+  Publish(BuildServingConfig());
+  if (absl::Status status = BindListeners(); !status.ok()) {
+    spdlog::critical("{}", std::string(status.message()));
+    return 1;
+  }
+  RegisterAdminHandlers();
+  if (absl::Status status = StartAdmin(); !status.ok()) {
+    spdlog::critical("{}", std::string(status.message()));
+    return 1;
+  }
+  for (auto& worker : workers_) worker->Start();
+
+  signals_.async_wait([this](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    if (signal == SIGTERM && !draining_) {
+      spdlog::info("SIGTERM: draining (up to {} s)", options_.drain_time_s);
+      StartDrain(/*exit_when_done=*/true,
+                 std::min(absl::Seconds(5), absl::Seconds(options_.drain_time_s) / 2));
+      signals_.async_wait([this](boost::system::error_code ec2, int) {
+        if (!ec2) Shutdown();  // a second signal: stop now
+      });
+    } else {
+      spdlog::info("signal {}: shutting down", signal);
+      Shutdown();
+    }
+  });
+  StartDns();
+  // Housekeeping: server gauges once a second.
+  std::function<void()> tick = [this, &tick] {
+    UpdateServerStats();
+    housekeeping_.expires_after(std::chrono::seconds(1));
+    housekeeping_.async_wait([&tick](boost::system::error_code ec) {
+      if (!ec) tick();
+    });
+  };
+  tick();
+  io_.run();
+  for (auto& worker : workers_) worker->Join();
+  spdlog::info("exited");
+  return exit_code_;
+}
+
+std::shared_ptr<const ServingConfig> Server::BuildServingConfig() {
+  auto serving = std::make_shared<ServingConfig>();
+  serving->snapshot = snapshot_;
+  for (const auto& cluster : snapshot_->clusters()) {
+    const routing::ClusterConfig& config = cluster->config();
+    auto& stats = cluster_stats_[config.name];
+    if (stats == nullptr) stats = std::make_unique<ClusterStats>(store_, config.name);
+    auto existing = cluster_entries_.find(config.name);
+    if (existing != cluster_entries_.end() && existing->second->cluster == cluster) {
+      serving->clusters.emplace(config.name, existing->second);
+      continue;
+    }
+    auto entry = std::make_shared<ClusterEntry>();
+    entry->cluster = cluster;
+    entry->stats = stats.get();
+    if (config.type == routing::DiscoveryType::kStatic ||
+        config.type == routing::DiscoveryType::kEds) {
+      for (const routing::EndpointConfig& endpoint : config.endpoints) {
+        boost::system::error_code ec;
+        auto address = asio::ip::make_address(endpoint.address, ec);
+        if (ec) continue;  // validated already; DNS names are resolved separately
+        UpstreamHost host;
+        host.endpoint = tcp::endpoint(address, static_cast<uint16_t>(endpoint.port));
+        host.address = absl::StrCat(address.is_v6() ? "[" : "", endpoint.address,
+                                    address.is_v6() ? "]" : "", ":", endpoint.port);
+        host.hostname = endpoint.hostname;
+        host.weight = endpoint.weight;
+        host.healthy = Healthy(endpoint.health_status);
+        entry->hosts.push_back(std::move(host));
+      }
+    }
+    int healthy = 0;
+    for (const UpstreamHost& host : entry->hosts) healthy += host.healthy ? 1 : 0;
+    stats->membership_total.Set(static_cast<int64_t>(entry->hosts.size()));
+    stats->membership_healthy.Set(healthy);
+    cluster_entries_[config.name] = entry;
+    serving->clusters.emplace(config.name, std::move(entry));
+  }
+  for (const xds::ListenerConfig& listener : snapshot_->listeners()) {
+    ListenerEntry entry;
+    entry.config = &listener;
+    auto& http = http_stats_[listener.http.stat_prefix];
+    if (http == nullptr) http = std::make_unique<HttpStats>(store_, listener.http.stat_prefix);
+    entry.http = http.get();
+    const std::string prefix = listener.StatPrefix();
+    auto& listener_stats = listener_stats_[prefix];
+    if (listener_stats == nullptr) {
+      listener_stats = std::make_unique<ListenerStats>(store_, prefix, listener.http.stat_prefix);
+    }
+    entry.listener = listener_stats.get();
+    if (listener.http.health_check.has_value()) {
+      routing::ValidationErrors ignored;  // validated when the config was loaded
+      for (const routing::HeaderMatcherConfig& header : listener.http.health_check->headers) {
+        if (auto matcher = routing::HeaderMatcher::Create(header, &ignored)) {
+          entry.health_check_headers.push_back(*std::move(matcher));
+        }
+      }
+    }
+    serving->listeners.push_back(std::move(entry));
+  }
+  return serving;
+}
+
+void Server::Publish(std::shared_ptr<const ServingConfig> config) {
+  serving_ = config;
+  for (auto& worker : workers_) {
+    Worker* w = worker.get();
+    asio::post(w->io(), [w, config] { w->ApplyConfig(config); });
+  }
+}
+
+absl::Status Server::BindListeners() {
+  const auto& listeners = snapshot_->listeners();
+  for (size_t i = 0; i < listeners.size(); ++i) {
+    const xds::ListenerConfig& listener = listeners[i];
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(listener.address.address, ec);
+    if (ec) return absl::InvalidArgumentError(absl::StrCat("listener ", listener.name, ": ", ec.message()));
+    tcp::endpoint endpoint(address, static_cast<uint16_t>(listener.address.port));
+    const int backlog = static_cast<int>(listener.tcp_backlog_size.value_or(1024));
+    for (auto& worker : workers_) {
+      absl::StatusOr<int> fd = BindListenerSocket(endpoint, backlog);
+      if (!fd.ok()) {
+        return absl::UnavailableError(absl::StrCat("cannot listen on ", listener.address.ToString(),
+                                                   " (listener ", listener.name,
+                                                   "): ", fd.status().message()));
+      }
+      if (endpoint.port() == 0) {
+        // Port 0: the first socket picks the port; the other workers' sockets share it.
+        sockaddr_storage storage;
+        socklen_t length = sizeof(storage);
+        ::getsockname(*fd, reinterpret_cast<sockaddr*>(&storage), &length);
+        tcp::endpoint bound;
+        std::memcpy(bound.data(), &storage, length);
+        endpoint.port(bound.port());
+      }
+      Worker* w = worker.get();
+      const bool v6 = address.is_v6();
+      // Handed over when the server becomes LIVE (FinishInitialization).
+      pending_listener_fds_.push_back({w, i, *fd, v6});
+    }
+    bound_listeners_.push_back({listener.name, endpoint});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Server::StartAdmin() {
+  if (!bootstrap_.admin_address.has_value()) return absl::OkStatus();
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(bootstrap_.admin_address->address, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("admin address: ", ec.message()));
+  absl::StatusOr<tcp::endpoint> bound = admin_.Start(
+      tcp::endpoint(address, static_cast<uint16_t>(bootstrap_.admin_address->port)));
+  if (!bound.ok()) return bound.status();
+  spdlog::info("admin listening on {}:{}", bound->address().to_string(), bound->port());
+  if (!options_.admin_address_path.empty()) {
+    // Written to a temporary name and renamed, so a reader never sees half an address.
+    const std::string temp = options_.admin_address_path + ".tmp";
+    {
+      std::ofstream out(temp, std::ios::trunc);
+      out << bound->address().to_string() << ":" << bound->port() << "\n";
+      if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", temp));
+    }
+    std::error_code rename_error;
+    std::filesystem::rename(temp, options_.admin_address_path, rename_error);
+    if (rename_error) {
+      return absl::UnavailableError(absl::StrCat("cannot write ", options_.admin_address_path,
+                                                 ": ", rename_error.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Server::StartDns() {
+  for (const auto& cluster : snapshot_->clusters()) {
+    const auto type = cluster->config().type;
+    if (type != routing::DiscoveryType::kStrictDns && type != routing::DiscoveryType::kLogicalDns) {
+      continue;
+    }
+    dns_clusters_.push_back(std::make_unique<DnsCluster>(io_, cluster));
+  }
+  dns_pending_ = static_cast<int>(dns_clusters_.size());
+  if (dns_pending_ == 0) {
+    FinishInitialization();
+    return;
+  }
+  // Do not wait forever for DNS: Envoy's cluster warming is bounded too.
+  init_timer_.expires_after(kInitTimeout);
+  init_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec && !initialized_) {
+      spdlog::warn("DNS did not answer for every cluster within {} s; starting anyway",
+                   kInitTimeout.count());
+      FinishInitialization();
+    }
+  });
+  for (size_t i = 0; i < dns_clusters_.size(); ++i) ResolveCluster(i);
+}
+
+void Server::ResolveCluster(size_t index) {
+  DnsCluster& dns = *dns_clusters_[index];
+  const routing::ClusterConfig& config = dns.cluster->config();
+  dns.results.assign(config.endpoints.size(), {});
+  dns.outstanding = config.endpoints.size();
+  if (dns.outstanding == 0) {
+    OnDnsResolved(index, {});
+    return;
+  }
+  for (size_t e = 0; e < config.endpoints.size(); ++e) {
+    const routing::EndpointConfig& endpoint = config.endpoints[e];
+    dns.resolver.async_resolve(
+        endpoint.address, std::to_string(endpoint.port),
+        [this, index, e](boost::system::error_code ec, tcp::resolver::results_type results) {
+          DnsCluster& dns = *dns_clusters_[index];
+          const routing::ClusterConfig& config = dns.cluster->config();
+          const routing::EndpointConfig& endpoint = config.endpoints[e];
+          std::vector<tcp::endpoint> v4, v6;
+          if (!ec) {
+            for (const auto& result : results) {
+              (result.endpoint().address().is_v6() ? v6 : v4).push_back(result.endpoint());
+            }
+          } else {
+            spdlog::warn("cluster {}: cannot resolve {}: {}", config.name, endpoint.address,
+                         ec.message());
+          }
+          // Envoy's dns_lookup_family: AUTO prefers IPv6, V4_PREFERRED IPv4, ALL keeps both.
+          std::vector<tcp::endpoint> chosen;
+          switch (config.dns_lookup_family) {
+            case routing::DnsLookupFamily::kV4Only: chosen = v4; break;
+            case routing::DnsLookupFamily::kV6Only: chosen = v6; break;
+            case routing::DnsLookupFamily::kV4Preferred: chosen = v4.empty() ? v6 : v4; break;
+            case routing::DnsLookupFamily::kAll:
+              chosen = v4;
+              chosen.insert(chosen.end(), v6.begin(), v6.end());
+              break;
+            case routing::DnsLookupFamily::kAuto: chosen = v6.empty() ? v4 : v6; break;
+          }
+          if (config.type == routing::DiscoveryType::kLogicalDns && chosen.size() > 1) {
+            chosen.resize(1);  // LOGICAL_DNS uses the first address only
+          }
+          std::vector<UpstreamHost>& out = dns.results[e];
+          for (const tcp::endpoint& resolved : chosen) {
+            UpstreamHost host;
+            host.endpoint = resolved;
+            host.address = absl::StrCat(resolved.address().is_v6() ? "[" : "",
+                                        resolved.address().to_string(),
+                                        resolved.address().is_v6() ? "]" : "", ":",
+                                        resolved.port());
+            host.hostname = endpoint.hostname.empty() ? endpoint.address : endpoint.hostname;
+            host.weight = endpoint.weight;
+            host.healthy = Healthy(endpoint.health_status);
+            out.push_back(std::move(host));
+          }
+          if (ec) out.clear();
+          if (--dns.outstanding == 0) {
+            std::vector<UpstreamHost> hosts;
+            for (auto& list : dns.results) {
+              for (auto& host : list) hosts.push_back(std::move(host));
+            }
+            OnDnsResolved(index, std::move(hosts));
+          }
+        });
+  }
+}
+
+void Server::OnDnsResolved(size_t index, std::vector<UpstreamHost> hosts) {
+  DnsCluster& dns = *dns_clusters_[index];
+  const std::string& name = dns.cluster->config().name;
+  auto current = cluster_entries_.find(name);
+  bool changed = current == cluster_entries_.end() ||
+                 current->second->hosts.size() != hosts.size();
+  if (!changed) {
+    for (size_t i = 0; i < hosts.size(); ++i) {
+      changed = changed || !(current->second->hosts[i].endpoint == hosts[i].endpoint);
+    }
+  }
+  // A failed refresh (no addresses) keeps the last good hosts, as Envoy does.
+  if (hosts.empty() && current != cluster_entries_.end() && !current->second->hosts.empty()) {
+    changed = false;
+  }
+  if (changed && current != cluster_entries_.end()) {
+    auto entry = std::make_shared<ClusterEntry>(*current->second);
+    entry->hosts = std::move(hosts);
+    ++entry->hosts_version;
+    int healthy = 0;
+    for (const UpstreamHost& host : entry->hosts) healthy += host.healthy ? 1 : 0;
+    entry->stats->membership_total.Set(static_cast<int64_t>(entry->hosts.size()));
+    entry->stats->membership_healthy.Set(healthy);
+    cluster_entries_[name] = entry;
+    Publish(BuildServingConfig());
+  }
+  if (!dns.first_round_done) {
+    dns.first_round_done = true;
+    if (--dns_pending_ == 0 && !initialized_) FinishInitialization();
+  }
+  if (shutting_down_) return;
+  dns.refresh.expires_after(absl::ToChronoNanoseconds(dns.cluster->config().dns_refresh_rate));
+  dns.refresh.async_wait([this, index](boost::system::error_code ec) {
+    if (!ec && !shutting_down_) ResolveCluster(index);
+  });
+}
+
+void Server::FinishInitialization() {
+  if (initialized_) return;
+  initialized_ = true;
+  boost::system::error_code ignored;
+  init_timer_.cancel(ignored);
+  for (const PendingListener& pending : pending_listener_fds_) {
+    Worker* w = pending.worker;
+    const size_t listener = pending.listener_index;
+    const int fd = pending.fd;
+    const bool v6 = pending.v6;
+    asio::post(w->io(), [w, listener, fd, v6] { w->AddListener(listener, fd, v6); });
+  }
+  pending_listener_fds_.clear();
+  UpdateServerStats();
+  spdlog::info("{} listener(s) serving with {} worker(s)", bound_listeners_.size(),
+               workers_.size());
+}
+
+void Server::StopAccepting() {
+  if (accepting_stopped_) return;
+  accepting_stopped_ = true;
+  for (auto& worker : workers_) {
+    Worker* w = worker.get();
+    asio::post(w->io(), [w] { w->StopAccepting(); });
+  }
+  for (const PendingListener& pending : pending_listener_fds_) ::close(pending.fd);
+  pending_listener_fds_.clear();
+}
+
+void Server::StartDrain(bool exit_when_done, absl::Duration grace) {
+  exit_after_drain_ = exit_after_drain_ || exit_when_done;
+  if (draining_) return;
+  draining_ = true;
+  flags_.draining.store(true, std::memory_order_relaxed);
+  drain_started_ = std::chrono::steady_clock::now();
+  last_busy_ = drain_started_;
+  drain_grace_ = absl::ToChronoNanoseconds(grace);
+  for (auto& worker : workers_) {
+    Worker* w = worker.get();
+    asio::post(w->io(), [w] { w->StartDrain(); });
+  }
+  if (grace <= absl::ZeroDuration()) StopAccepting();
+  UpdateServerStats();
+  CheckDrain();
+}
+
+void Server::CheckDrain() {
+  if (shutting_down_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!accepting_stopped_ && now - drain_started_ >= drain_grace_) StopAccepting();
+  int connections = 0;
+  for (const auto& worker : workers_) connections += worker->active_connections();
+  if (connections > 0) last_busy_ = now;
+  if (exit_after_drain_) {
+    const bool quiet = connections == 0 &&
+                       (accepting_stopped_ || now - last_busy_ >= std::chrono::seconds(1));
+    if (quiet) {
+      spdlog::info("drained; exiting");
+      Shutdown();
+      return;
+    }
+    if (now - drain_started_ >= std::chrono::seconds(options_.drain_time_s)) {
+      spdlog::warn("drain time ({} s) is up with {} connection(s) left; closing them",
+                   options_.drain_time_s, connections);
+      Shutdown();
+      return;
+    }
+  }
+  drain_timer_.expires_after(std::chrono::milliseconds(50));
+  drain_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) CheckDrain();
+  });
+}
+
+void Server::Shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  admin_.Stop();
+  boost::system::error_code ignored;
+  signals_.cancel(ignored);
+  housekeeping_.cancel(ignored);
+  init_timer_.cancel(ignored);
+  drain_timer_.cancel(ignored);
+  for (auto& dns : dns_clusters_) {
+    dns->refresh.cancel(ignored);
+    dns->resolver.cancel();
+  }
+  for (const PendingListener& pending : pending_listener_fds_) ::close(pending.fd);
+  pending_listener_fds_.clear();
+  for (auto& worker : workers_) {
+    Worker* w = worker.get();
+    asio::post(w->io(), [w] { w->Shutdown(); });
+  }
+  io_.stop();
+}
+
+}  // namespace proxy

@@ -1,0 +1,37 @@
+#pragma once
+
+// ConnPool: one worker's idle keep-alive connections to the hosts of one cluster. No locks (a
+// worker's pool is only touched on its thread). A parked connection has no read pending, so a
+// close by the upstream is noticed when the connection is taken: TakeIdle() peeks the socket
+// (non-blocking MSG_PEEK) and drops connections that were closed or sent unexpected bytes. A
+// close racing with the peek is caught by the caller, which retries once on a fresh connection
+// when the request can be replayed.
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "proxy/upstream/upstream_connection.h"
+
+namespace proxy::upstream {
+
+class ConnPool {
+ public:
+  explicit ConnPool(size_t num_hosts) : idle_(num_hosts) {}
+
+  // A live idle connection to `host`, most recently used first, or nullptr. `closed` counts the
+  // dead connections dropped on the way.
+  std::unique_ptr<UpstreamConnection> TakeIdle(size_t host, int* closed);
+  void Park(std::unique_ptr<UpstreamConnection> connection);
+  // Closes connections idle since before `cutoff`; returns how many.
+  int CloseIdleBefore(std::chrono::steady_clock::time_point cutoff);
+  // Moves connections for hosts that still exist into a pool over a new host list.
+  // `new_index[old]` is the host's index in the new list, or -1 if it is gone.
+  ConnPool Remap(const std::vector<int>& new_index, size_t num_hosts, int* closed);
+  size_t idle_count() const;
+
+ private:
+  std::vector<std::vector<std::unique_ptr<UpstreamConnection>>> idle_;  // per host, LIFO
+};
+
+}  // namespace proxy::upstream

@@ -1,0 +1,25 @@
+#pragma once
+
+// An HTTP/1.1 connection to one upstream host, owned by exactly one request at a time and parked
+// in its worker's ConnPool between requests (keep-alive reuse).
+
+#include <chrono>
+#include <memory>
+
+#include "boost/asio/ip/tcp.hpp"
+#include "proxy/io_buffer.h"
+
+namespace proxy::upstream {
+
+struct UpstreamConnection {
+  explicit UpstreamConnection(boost::asio::any_io_executor executor, size_t host)
+      : socket(executor), host_index(host) {}
+
+  boost::asio::ip::tcp::socket socket;
+  IoBuffer in{8 * 1024};
+  size_t host_index;
+  uint32_t requests_served = 0;
+  std::chrono::steady_clock::time_point idle_since;
+};
+
+}  // namespace proxy::upstream

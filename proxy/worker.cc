@@ -1,0 +1,232 @@
+#include "proxy/worker.h"
+
+#include <algorithm>
+
+#include "absl/time/clock.h"
+#include "boost/asio/as_tuple.hpp"
+#include "boost/asio/co_spawn.hpp"
+#include "boost/asio/detached.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "proxy/downstream_connection.h"
+#include "proxy/http1/forwarding.h"
+#include "spdlog/spdlog.h"
+
+namespace proxy {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+// Closes the cluster's idle upstream connections parked before `cutoff`.
+void CloseIdleUpstreams(WorkerCluster& cluster, std::chrono::steady_clock::time_point cutoff) {
+  int closed = cluster.pool.CloseIdleBefore(cutoff);
+  ClusterStats& stats = *cluster.entry->stats;
+  for (int i = 0; i < closed; ++i) {
+    stats.upstream_cx_active.Dec();
+    stats.upstream_cx_destroy.Inc();
+    stats.upstream_cx_destroy_local.Inc();
+  }
+}
+
+// The picker's view of a host list.
+std::vector<routing::lb::Host> LbHosts(const ClusterEntry& entry) {
+  std::vector<routing::lb::Host> hosts;
+  hosts.reserve(entry.hosts.size());
+  for (const UpstreamHost& host : entry.hosts) {
+    hosts.push_back({.weight = host.weight, .healthy = host.healthy});
+  }
+  return hosts;
+}
+
+asio::awaitable<void> AcceptLoop(Worker* worker, tcp::acceptor* acceptor, size_t listener_index) {
+  asio::steady_timer backoff(acceptor->get_executor());
+  while (acceptor->is_open()) {
+    auto [ec, socket] = co_await acceptor->async_accept(kNoThrow);
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) break;
+    if (ec) {
+      // Out of file descriptors (or similar): back off instead of spinning on accept.
+      spdlog::warn("worker {}: accept failed: {}", worker->index(), ec.message());
+      backoff.expires_after(std::chrono::milliseconds(100));
+      co_await backoff.async_wait(kNoThrow);
+      continue;
+    }
+    auto connection =
+        std::make_shared<DownstreamConnection>(*worker, listener_index, std::move(socket));
+    asio::co_spawn(worker->io(), connection->Run(), asio::detached);
+  }
+}
+
+}  // namespace
+
+Worker::Worker(int index, uint64_t seed, ServerFlags* flags)
+    : index_(index), flags_(flags), random_(seed), seed_(seed), tick_timer_(io_) {
+  RefreshDate();
+}
+
+Worker::~Worker() { Join(); }
+
+void Worker::Start() {
+  thread_ = std::thread([this] {
+    Tick();
+    io_.run();
+  });
+}
+
+void Worker::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::RefreshDate() {
+  const auto now = std::chrono::system_clock::now();
+  const auto second = std::chrono::floor<std::chrono::seconds>(now);
+  if (second != date_second_) {
+    date_second_ = second;
+    date_ = http1::HttpDate(absl::FromChrono(now));
+  }
+}
+
+void Worker::Tick() {
+  if (shutting_down_) return;
+  const auto now = std::chrono::steady_clock::now();
+  sweeper_.Sweep(now);
+  RefreshDate();
+  if (++ticks_ % 50 == 0) {  // about once a second
+    for (auto& [name, cluster] : clusters_) {
+      // The cluster's idle_timeout (Envoy's default: 1 h); zero keeps connections.
+      const absl::Duration idle = cluster->entry->cluster->config().idle_timeout;
+      if (idle > absl::ZeroDuration()) {
+        CloseIdleUpstreams(*cluster, now - absl::ToChronoNanoseconds(idle));
+      }
+    }
+  }
+  tick_timer_.expires_after(DeadlineSweeper::kTick);
+  tick_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) Tick();
+  });
+}
+
+void Worker::ApplyConfig(std::shared_ptr<const ServingConfig> config) {
+  absl::flat_hash_map<std::string, std::unique_ptr<WorkerCluster>> next;
+  for (const auto& [name, entry] : config->clusters) {
+    auto it = clusters_.find(name);
+    std::unique_ptr<WorkerCluster> cluster;
+    if (it != clusters_.end()) {
+      cluster = std::move(it->second);
+      clusters_.erase(it);
+    }
+    if (cluster != nullptr && cluster->entry == entry) {
+      next.emplace(name, std::move(cluster));
+      continue;
+    }
+    auto fresh = std::make_unique<WorkerCluster>();
+    fresh->entry = entry;
+    fresh->picker = routing::lb::EndpointPicker::Create(entry->cluster->config(), LbHosts(*entry),
+                                                        seed_ + std::hash<std::string>{}(name));
+    fresh->generation = cluster != nullptr ? cluster->generation + 1 : 0;
+    if (cluster != nullptr) {
+      // Keep idle connections to hosts that are still there.
+      std::vector<int> remap(cluster->entry->hosts.size(), -1);
+      for (size_t i = 0; i < cluster->entry->hosts.size(); ++i) {
+        for (size_t j = 0; j < entry->hosts.size(); ++j) {
+          if (cluster->entry->hosts[i].endpoint == entry->hosts[j].endpoint) {
+            remap[i] = static_cast<int>(j);
+            break;
+          }
+        }
+      }
+      int closed = 0;
+      fresh->pool = cluster->pool.Remap(remap, entry->hosts.size(), &closed);
+      for (int i = 0; i < closed; ++i) {
+        cluster->entry->stats->upstream_cx_active.Dec();
+        cluster->entry->stats->upstream_cx_destroy.Inc();
+        cluster->entry->stats->upstream_cx_destroy_local.Inc();
+      }
+      // Requests in flight on the old object finish with it.
+      cluster->removed = true;
+      if (cluster->in_flight > 0) removed_clusters_.push_back(std::move(cluster));
+    } else {
+      fresh->pool = upstream::ConnPool(entry->hosts.size());
+    }
+    next.emplace(name, std::move(fresh));
+  }
+  // Clusters gone from the config.
+  for (auto& [name, cluster] : clusters_) {
+    cluster->removed = true;
+    CloseIdleUpstreams(*cluster, std::chrono::steady_clock::time_point::max());
+    if (cluster->in_flight > 0) removed_clusters_.push_back(std::move(cluster));
+  }
+  clusters_ = std::move(next);
+  config_ = std::move(config);
+}
+
+WorkerCluster* Worker::AcquireCluster(absl::string_view name) {
+  auto it = clusters_.find(name);
+  if (it == clusters_.end()) return nullptr;
+  ++it->second->in_flight;
+  return it->second.get();
+}
+
+void Worker::ReleaseCluster(WorkerCluster* cluster) {
+  if (--cluster->in_flight > 0 || !cluster->removed) return;
+  auto it = std::find_if(removed_clusters_.begin(), removed_clusters_.end(),
+                         [&](const auto& c) { return c.get() == cluster; });
+  if (it != removed_clusters_.end()) removed_clusters_.erase(it);
+}
+
+void Worker::AddListener(size_t listener_index, int fd, bool v6) {
+  auto acceptor = std::make_unique<tcp::acceptor>(io_);
+  boost::system::error_code ec;
+  acceptor->assign(v6 ? tcp::v6() : tcp::v4(), fd, ec);
+  if (ec) {
+    spdlog::error("worker {}: cannot use listener socket: {}", index_, ec.message());
+    ::close(fd);
+    return;
+  }
+  tcp::acceptor* raw = acceptor.get();
+  acceptors_.push_back(std::move(acceptor));
+  asio::co_spawn(io_, AcceptLoop(this, raw, listener_index), asio::detached);
+}
+
+void Worker::StopAccepting() {
+  for (auto& acceptor : acceptors_) {
+    boost::system::error_code ignored;
+    acceptor->close(ignored);
+  }
+}
+
+void Worker::StartDrain() {
+  std::vector<DownstreamConnection*> connections = connections_;
+  for (DownstreamConnection* connection : connections) connection->OnDrain();
+}
+
+void Worker::Shutdown() {
+  shutting_down_ = true;
+  StopAccepting();
+  std::vector<DownstreamConnection*> connections = connections_;
+  for (DownstreamConnection* connection : connections) connection->Abort();
+  for (auto& [name, cluster] : clusters_) {
+    CloseIdleUpstreams(*cluster, std::chrono::steady_clock::time_point::max());
+  }
+  boost::system::error_code ignored;
+  tick_timer_.cancel(ignored);
+  // Let the aborted coroutines unwind, then stop.
+  asio::post(io_, [this] { io_.stop(); });
+}
+
+void Worker::OnConnectionOpen(DownstreamConnection* connection) {
+  connections_.push_back(connection);
+  active_connections_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Worker::OnConnectionClose(DownstreamConnection* connection) {
+  auto it = std::find(connections_.begin(), connections_.end(), connection);
+  if (it != connections_.end()) {
+    *it = connections_.back();
+    connections_.pop_back();
+  }
+  active_connections_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace proxy

@@ -1,0 +1,108 @@
+#pragma once
+
+// Worker: one thread running its own io_context with its own SO_REUSEPORT listener sockets,
+// downstream connections, upstream connection pools, endpoint pickers and random generator.
+// Nothing here is shared with other workers except the immutable ServingConfig (swapped by
+// ApplyConfig, posted from the main thread) and the metrics (per-thread shards), so the request
+// path takes no locks.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "proxy/deadline_sweeper.h"
+#include "proxy/serving_config.h"
+#include "proxy/upstream/conn_pool.h"
+#include "routing/lb/endpoint_picker.h"
+#include "routing/random.h"
+
+namespace proxy {
+
+class DownstreamConnection;
+
+// Process-wide flags the main thread sets and workers read (relaxed loads, no read-modify-write).
+struct ServerFlags {
+  std::atomic<bool> draining{false};             // every response closes its connection
+  std::atomic<bool> health_check_failed{false};  // /healthcheck/fail
+};
+
+// A worker's view of one cluster: the shared entry plus this worker's picker and idle pool.
+struct WorkerCluster {
+  std::shared_ptr<const ClusterEntry> entry;
+  std::unique_ptr<routing::lb::EndpointPicker> picker;
+  upstream::ConnPool pool{0};
+  uint64_t generation = 0;  // bumped when picker/pool are rebuilt for new hosts
+  int in_flight = 0;        // requests using this object; removal waits for them
+  bool removed = false;
+};
+
+class Worker {
+ public:
+  Worker(int index, uint64_t seed, ServerFlags* flags);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void Start();
+  // Stops the io_context and joins the thread (after Shutdown was posted and ran).
+  void Join();
+  boost::asio::io_context& io() { return io_; }
+  int index() const { return index_; }
+
+  // --- Main thread → worker (post these to io()) ---
+  void ApplyConfig(std::shared_ptr<const ServingConfig> config);
+  // Starts accepting on an already bound and listening socket for listener `listener_index`.
+  void AddListener(size_t listener_index, int fd, bool v6);
+  void StopAccepting();
+  // Draining began (flags().draining is set): idle connections get a short deadline.
+  void StartDrain();
+  // Closes every connection and stops the loop.
+  void Shutdown();
+
+  // Active downstream connections, readable from any thread.
+  int active_connections() const { return active_connections_.load(std::memory_order_relaxed); }
+
+  // --- For connections, on this worker's thread ---
+  const std::shared_ptr<const ServingConfig>& config() const { return config_; }
+  WorkerCluster* AcquireCluster(absl::string_view name);
+  void ReleaseCluster(WorkerCluster* cluster);
+  routing::Random& random() { return random_; }
+  DeadlineSweeper& sweeper() { return sweeper_; }
+  const std::string& date_header() const { return date_; }
+  const ServerFlags& flags() const { return *flags_; }
+  void OnConnectionOpen(DownstreamConnection* connection);
+  void OnConnectionClose(DownstreamConnection* connection);
+
+ private:
+  void Tick();
+  void RefreshDate();
+
+  const int index_;
+  ServerFlags* flags_;
+  boost::asio::io_context io_{1};
+  std::thread thread_;
+  routing::Random random_;
+  uint64_t seed_;
+  DeadlineSweeper sweeper_;
+  boost::asio::steady_timer tick_timer_;
+  std::string date_;
+  int ticks_ = 0;
+  std::chrono::system_clock::time_point date_second_;
+
+  std::shared_ptr<const ServingConfig> config_;
+  absl::flat_hash_map<std::string, std::unique_ptr<WorkerCluster>> clusters_;
+  std::vector<std::unique_ptr<WorkerCluster>> removed_clusters_;  // awaiting in_flight == 0
+
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<DownstreamConnection*> connections_;
+  std::atomic<int> active_connections_{0};
+  bool shutting_down_ = false;
+};
+
+}  // namespace proxy
