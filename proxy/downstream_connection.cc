@@ -237,7 +237,9 @@ asio::awaitable<bool> DownstreamConnection::ReadRequestHead() {
         request_complete_ = parser_->is_done();
         co_return true;
       }
-      // need_more before the end of the header: nothing is consumed until the header is whole.
+      // Head bytes are copied into request_ as they parse (Beast may take the start line before
+      // the fields are complete), so they can be released at once.
+      in_.Consume(n);
       if (in_.Full(limits_.max_header_bytes + kReadChunk)) {
         listener_->http->downstream_rq_too_large.Inc();
         request_.keep_alive = false;
@@ -731,6 +733,7 @@ asio::awaitable<DownstreamConnection::Step> DownstreamConnection::ReadResponseHe
         if (head_request_) response_parser_->skip(true);
         continue;
       }
+      upstream_->in.Consume(n);  // the part of the head parsed so far (copied into response_)
       if (upstream_->in.Full(kMaxResponseHeaderBytes + kReadChunk)) {
         stats.upstream_cx_protocol_error.Inc();
         listener_->http->rs_too_large.Inc();

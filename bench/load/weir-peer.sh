@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# PROXY_CMD for ../shared/bench/peers.sh (see bench/load/README.md): writes a weir config that
+# matches the peers' setup (HTTP/1.1 on 127.0.0.1:$LISTEN_PORT, 90/10 weighted split between
+# $UPSTREAM_V1 and $UPSTREAM_V2, keep-alive upstream pools, no access log) and runs weir in the
+# foreground with $PROXY_WORKERS workers.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+weir="${WEIR_BINARY:-$here/../../build/weir}"
+cfg=$(mktemp /tmp/weir-peer.XXXXXX.yaml)
+v1_host=${UPSTREAM_V1%:*}; v1_port=${UPSTREAM_V1##*:}
+v2_host=${UPSTREAM_V2%:*}; v2_port=${UPSTREAM_V2##*:}
+cat >"$cfg" <<CFG
+admin:
+  address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+static_resources:
+  listeners:
+  - name: peer
+    address: {socket_address: {address: 127.0.0.1, port_value: ${LISTEN_PORT}}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: peer
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: {prefix: /}
+                route:
+                  weighted_clusters:
+                    clusters: [{name: v1, weight: 90}, {name: v2, weight: 10}]
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+  clusters:
+  - name: v1
+    load_assignment:
+      endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: ${v1_host}, port_value: ${v1_port}}}}}]}]
+  - name: v2
+    load_assignment:
+      endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: ${v2_host}, port_value: ${v2_port}}}}}]}]
+CFG
+exec "$weir" -c "$cfg" --concurrency "${PROXY_WORKERS:-1}" --log-level warning
