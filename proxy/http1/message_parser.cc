@@ -27,6 +27,7 @@ void MessageParser<kIsRequest>::on_request_impl(beast::http::verb, string_view m
     ec = error::bad_version;
     return;
   }
+  start_line_done_ = true;
   head_->method.assign(method.data(), method.size());
   head_->target.assign(target.data(), target.size());
   head_->version = version;
@@ -115,7 +116,7 @@ ParseError MessageParser<kIsRequest>::Classify(const error_code& ec,
   if (own_error_ != ParseError::kNone) return own_error_;
   if (ec == error::header_limit) {
     // The whole header did not fit; if even the request line did not, that is a 414.
-    if (kIsRequest && buffered.find("\r\n") == absl::string_view::npos) {
+    if (kIsRequest && !start_line_done_ && buffered.find("\r\n") == absl::string_view::npos) {
       return ParseError::kUriTooLong;
     }
     return ParseError::kHeadersTooLarge;

@@ -106,6 +106,7 @@ class MessageParser : public boost::beast::http::basic_parser<kIsRequest> {
   MessageHead* head_;
   std::vector<absl::string_view> body_;
   ParseError own_error_ = ParseError::kNone;
+  bool start_line_done_ = false;
   bool header_done_ = false;
   int transfer_encoding_fields_ = 0;
   uint32_t trailer_bytes_ = 0;
