@@ -635,6 +635,7 @@ asio::awaitable<DownstreamConnection::Step> DownstreamConnection::StreamRequestB
   in_.Consume(std::min(parsed_bytes_, in_.size()));
   parsed_bytes_ = 0;
   HttpStats& http = *listener_->http;
+  bool need_more = in_.empty();  // a partial chunk header can sit in in_ while more is needed
   while (!request_complete_) {
     if (ctx.expect_continue && !sent_continue_) {
       sent_continue_ = true;
@@ -643,7 +644,7 @@ asio::awaitable<DownstreamConnection::Step> DownstreamConnection::StreamRequestB
         co_return Step::kDone;
       }
     }
-    if (in_.empty()) {
+    if (need_more) {
       ArmPhase(Phase::kRequestBody);
       if (!co_await ReadDownstream()) {
         if (timed_out_.has_value() && !closed_) {
@@ -671,6 +672,7 @@ asio::awaitable<DownstreamConnection::Step> DownstreamConnection::StreamRequestB
       result_ = co_await SendLocalReply(400, "Bad Request");
       co_return Step::kDone;
     }
+    need_more = ec == boost::beast::http::error::need_more || n == in_.size();
     request_complete_ = parser_->is_done();
     out_.clear();
     AppendBodyPieces(parser_->Body(), request_.chunked, request_complete_);
@@ -821,8 +823,9 @@ asio::awaitable<DownstreamConnection::Result> DownstreamConnection::ForwardRespo
     ArmAt((route_timeout_ > absl::ZeroDuration() ? ctx.request_end : Clock::now()) +
           ToClock(timeout));
   };
+  bool need_more = upstream_->in.empty();
   while (ok && !done) {
-    if (upstream_->in.empty()) {
+    if (need_more) {
       arm_upstream();
       auto space = upstream_->in.Prepare(kReadChunk, kMaxResponseHeaderBytes + kReadChunk);
       auto [ec, n] = co_await upstream_->socket.async_read_some(space, kNoThrow);
@@ -854,6 +857,7 @@ asio::awaitable<DownstreamConnection::Result> DownstreamConnection::ForwardRespo
       ok = false;
       break;
     }
+    need_more = ec == boost::beast::http::error::need_more || n == upstream_->in.size();
     done = response_parser_->is_done();
     out_.clear();
     AppendBodyPieces(response_parser_->Body(), chunked_out, done);

@@ -30,6 +30,23 @@ bool Healthy(routing::HealthStatus status) {
   return status == routing::HealthStatus::kUnknown || status == routing::HealthStatus::kHealthy;
 }
 
+// Fails if another process already listens on `endpoint`. The worker sockets use SO_REUSEPORT,
+// which would otherwise let a second proxy on the same port silently take half the connections:
+// a plain bind (no SO_REUSEPORT) conflicts with any existing listener.
+absl::Status CheckPortFree(const tcp::endpoint& endpoint) {
+  if (endpoint.port() == 0) return absl::OkStatus();
+  int fd = ::socket(endpoint.address().is_v6() ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));  // TIME_WAIT is no conflict
+  if (endpoint.address().is_v6()) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  const int result = ::bind(fd, endpoint.data(), static_cast<socklen_t>(endpoint.size()));
+  const int error = errno;
+  ::close(fd);
+  if (result != 0) return absl::UnavailableError(std::strerror(error));
+  return absl::OkStatus();
+}
+
 // A listening socket bound with SO_REUSEPORT, so each worker can own one on the same port.
 absl::StatusOr<int> BindListenerSocket(const tcp::endpoint& endpoint, int backlog) {
   const bool v6 = endpoint.address().is_v6();
@@ -223,6 +240,11 @@ absl::Status Server::BindListeners() {
     if (ec) return absl::InvalidArgumentError(absl::StrCat("listener ", listener.name, ": ", ec.message()));
     tcp::endpoint endpoint(address, static_cast<uint16_t>(listener.address.port));
     const int backlog = static_cast<int>(listener.tcp_backlog_size.value_or(1024));
+    if (absl::Status free = CheckPortFree(endpoint); !free.ok()) {
+      return absl::UnavailableError(absl::StrCat("cannot listen on ", listener.address.ToString(),
+                                                 " (listener ", listener.name,
+                                                 "): ", free.message()));
+    }
     for (auto& worker : workers_) {
       absl::StatusOr<int> fd = BindListenerSocket(endpoint, backlog);
       if (!fd.ok()) {
