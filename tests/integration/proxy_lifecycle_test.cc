@@ -1,0 +1,265 @@
+// Lifecycle: graceful drain on SIGTERM under load (wrk), /ready while draining, idle keep-alive
+// connections closed, /drain_listeners, /quitquitquit, and the shipped configs served for real.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/proxy_fixture.h"
+
+namespace weir_test {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Runs a shell command, returning its output (stdout+stderr).
+std::string RunShell(const std::string& command) {
+  std::string output;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return output;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
+  pclose(pipe);
+  return output;
+}
+
+TEST_P(ProxyTest, SigtermUnderLoadFailsNoRequest) {
+  StartOptions options;
+  options.drain_time_s = 15;
+  StartProxy("", {}, options);
+  // wrk for a bounded 4 s; SIGTERM arrives 1.5 s in, inside the drain grace period.
+  std::string wrk_output;
+  std::thread load([&] {
+    wrk_output = RunShell(absl::StrCat("timeout 20 wrk -t1 -c16 -d4s http://127.0.0.1:", port_, "/v1"));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  proxy_->Signal(SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  HttpResult ready = proxy_->AdminGet("/ready");
+  if (ready.ok()) {
+    EXPECT_EQ(ready->status, 503);
+    EXPECT_EQ(ready->body, "DRAINING\n");
+  }
+  load.join();
+  const absl::Time wrk_done = absl::Now();
+  std::optional<int> exit_code = proxy_->WaitExit(absl::Seconds(15));
+  ASSERT_TRUE(exit_code.has_value()) << "did not exit within the drain time\n" << proxy_->Log();
+  EXPECT_EQ(*exit_code, 0) << proxy_->Log();
+  EXPECT_LT(absl::Now() - wrk_done, absl::Seconds(5));
+  // wrk prints "Socket errors: ..." and "Non-2xx or 3xx responses: N" only when there were any.
+  EXPECT_THAT(wrk_output, HasSubstr("requests in"));
+  EXPECT_EQ(wrk_output.find("Socket errors"), std::string::npos) << wrk_output;
+  EXPECT_EQ(wrk_output.find("Non-2xx"), std::string::npos) << wrk_output;
+}
+
+TEST_P(ProxyTest, DrainClosesIdleConnectionsAndExits) {
+  StartOptions options;
+  options.drain_time_s = 10;
+  StartProxy("", {}, options);
+  absl::StatusOr<RawConnection> idle = RawConnection::Connect(port_);
+  ASSERT_TRUE(idle.ok());
+  ASSERT_TRUE(idle->Send(BuildRequest("GET", "/v1", {{"host", "a"}})).ok());
+  ASSERT_TRUE(idle->ReadResponse().ok());
+  const absl::Time start = absl::Now();
+  proxy_->Signal(SIGTERM);
+  // The idle keep-alive connection is closed within about a second.
+  EXPECT_TRUE(idle->IsClosedByPeer(absl::Seconds(4)));
+  std::optional<int> exit_code = proxy_->WaitExit(absl::Seconds(10));
+  ASSERT_TRUE(exit_code.has_value()) << proxy_->Log();
+  EXPECT_EQ(*exit_code, 0);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(8));
+}
+
+TEST_P(ProxyTest, InFlightRequestFinishesDuringDrain) {
+  StartOptions options;
+  options.drain_time_s = 10;
+  StartProxy("", {}, options);
+  absl::StatusOr<RawConnection> connection = RawConnection::Connect(port_);
+  ASSERT_TRUE(connection.ok());
+  ASSERT_TRUE(connection
+                  ->Send(BuildRequest("GET", "/v1", {{"host", "a"}, {"x-test-delay-ms", "1500"}}))
+                  .ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  proxy_->Signal(SIGTERM);
+  HttpResult response = connection->ReadResponse(absl::Seconds(5));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->Header("connection"), "close");  // drain-close
+  std::optional<int> exit_code = proxy_->WaitExit(absl::Seconds(10));
+  ASSERT_TRUE(exit_code.has_value());
+  EXPECT_EQ(*exit_code, 0);
+}
+
+TEST_P(ProxyTest, DrainTimeIsAnUpperBound) {
+  StartOptions options;
+  options.drain_time_s = 2;
+  StartProxy("", {}, options);
+  // A request that would outlive the drain time.
+  absl::StatusOr<RawConnection> connection = RawConnection::Connect(port_);
+  ASSERT_TRUE(connection.ok());
+  ASSERT_TRUE(connection
+                  ->Send(BuildRequest("GET", "/v1", {{"host", "a"}, {"x-test-delay-ms", "10000"}}))
+                  .ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const absl::Time start = absl::Now();
+  proxy_->Signal(SIGTERM);
+  std::optional<int> exit_code = proxy_->WaitExit(absl::Seconds(8));
+  ASSERT_TRUE(exit_code.has_value()) << proxy_->Log();
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(3500));
+}
+
+TEST_P(ProxyTest, DrainListenersStopsAcceptingButKeepsAdmin) {
+  StartProxy();
+  HttpResult drain = proxy_->AdminPost("/drain_listeners");
+  ASSERT_TRUE(drain.ok());
+  EXPECT_EQ(drain->body, "OK\n");
+  EXPECT_TRUE(WaitUntil([&] { return !RawConnection::Connect(port_, absl::Seconds(1)).ok(); }));
+  EXPECT_EQ(proxy_->AdminGet("/ready")->status, 503);
+  EXPECT_TRUE(proxy_->Running());
+}
+
+TEST_P(ProxyTest, QuitQuitQuit) {
+  StartProxy();
+  HttpResult quit = proxy_->AdminPost("/quitquitquit");
+  ASSERT_TRUE(quit.ok());
+  EXPECT_EQ(quit->body, "OK\n");
+  std::optional<int> exit_code = proxy_->WaitExit(absl::Seconds(5));
+  ASSERT_TRUE(exit_code.has_value());
+  EXPECT_EQ(*exit_code, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Workers, ProxyTest, ::testing::Values(1, 2),
+                         [](const auto& info) { return absl::StrCat(info.param, "_workers"); });
+
+// --- The shipped configs, served for real (ports and host names pointed at test upstreams). ---
+
+std::string ReadConfig(const std::string& name) {
+  std::ifstream in(std::string(WEIR_SOURCE_DIR) + "/configs/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(ShippedConfigTest, QuickstartSplitsNinetyTen) {
+  // Its listeners refer to each other by port, so move all three to free ports together.
+  std::string config = ReadConfig("quickstart.yaml");
+  const uint16_t gateway = ClosedPort(), v1 = ClosedPort(), v2 = ClosedPort();
+  config = absl::StrReplaceAll(config, {{"port_value: 9080", absl::StrCat("port_value: ", gateway)},
+                                        {"port_value: 9081", absl::StrCat("port_value: ", v1)},
+                                        {"port_value: 9082", absl::StrCat("port_value: ", v2)},
+                                        {"port_value: 9901", "port_value: 0"}});
+  auto proxy = ProxyProcess::Start(config);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  int v2_count = 0;
+  absl::StatusOr<RawConnection> connection = RawConnection::Connect(gateway);
+  ASSERT_TRUE(connection.ok());
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(connection->Send(BuildRequest("GET", "/", {{"host", "x"}})).ok());
+    HttpResult response = connection->ReadResponse();
+    ASSERT_TRUE(response.ok()) << response.status();
+    v2_count += response->body == "v2\n";
+  }
+  EXPECT_NEAR(v2_count / 20.0, 10.0, 3.0);
+  HttpResult pinned = HttpGet(gateway, "/", {{"x-canary-pin", "95"}});
+  ASSERT_TRUE(pinned.ok());
+  EXPECT_EQ(pinned->body, "v2\n");
+  HttpResult prometheus = (*proxy)->AdminGet("/stats/prometheus");
+  ASSERT_TRUE(prometheus.ok());
+  EXPECT_THAT(prometheus->body, HasSubstr("envoy_cluster_upstream_rq{envoy_response_code=\"200\","
+                                          "envoy_cluster_name=\"v2\"}"));
+}
+
+TEST(ShippedConfigTest, GatewayServesRoutesAndHealthChecks) {
+  auto v1 = TestUpstream::Start("colorteller-v1");
+  auto v2 = TestUpstream::Start("colorteller-v2");
+  auto front = TestUpstream::Start("frontend");
+  ASSERT_TRUE(v1 && v2 && front);
+  std::string config = absl::StrReplaceAll(
+      ReadConfig("gateway.yaml"),
+      {{"address: 0.0.0.0, port_value: 8080", "address: 127.0.0.1, port_value: 0"},
+       {"address: 0.0.0.0, port_value: 9901", "address: 127.0.0.1, port_value: 0"},
+       {"colorteller-v1.demo.local, port_value: 8080",
+        absl::StrCat("127.0.0.1, port_value: ", v1->port())},
+       {"colorteller-v2.demo.local, port_value: 8080",
+        absl::StrCat("127.0.0.1, port_value: ", v2->port())},
+       {"frontend-v1.demo.local, port_value: 8080",
+        absl::StrCat("127.0.0.1, port_value: ", front->port())},
+       {"colorgrpc-v1.demo.local", "127.0.0.1"}});
+  auto proxy = ProxyProcess::Start(config);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  absl::StatusOr<uint16_t> port = (*proxy)->ListenerPort("lds_ingress_0.0.0.0_8080");
+  ASSERT_TRUE(port.ok()) << port.status();
+  int canary = 0;
+  for (int i = 0; i < 500; ++i) {
+    HttpResult response = HttpGet(*port, "/color");
+    ASSERT_TRUE(response.ok()) << response.status();
+    canary += response->body == "colorteller-v2";
+  }
+  EXPECT_NEAR(canary / 5.0, 10.0, 5.0);
+  HttpResult home = HttpGet(*port, "/");
+  ASSERT_TRUE(home.ok());
+  EXPECT_EQ(home->body, "frontend");
+  // The load balancer's health check is answered by weir, and fails once asked to.
+  HttpResult ping = HttpGet(*port, "/ping");
+  ASSERT_TRUE(ping.ok());
+  EXPECT_EQ(ping->status, 200);
+  EXPECT_EQ(front->requests_served(), 1u);  // /ping never reached an upstream
+  ASSERT_TRUE((*proxy)->AdminPost("/healthcheck/fail").ok());
+  HttpResult failing = HttpGet(*port, "/ping");
+  ASSERT_TRUE(failing.ok());
+  EXPECT_EQ(failing->status, 503);
+  EXPECT_EQ(failing->Header("x-envoy-immediate-health-check-fail"), "true");
+  // use_remote_address: the client address is appended to x-forwarded-for.
+  ASSERT_TRUE(HttpGet(*port, "/").ok());
+  EXPECT_EQ(front->LastRequest().Header("x-forwarded-for"), "127.0.0.1");
+}
+
+TEST(ShippedConfigTest, SidecarIngressAndEgress) {
+  auto app = TestUpstream::Start("local-app");
+  auto store_v1 = TestUpstream::Start("colorstore-v1");
+  auto store_v2 = TestUpstream::Start("colorstore-v2");
+  ASSERT_TRUE(app && store_v1 && store_v2);
+  std::string config = absl::StrReplaceAll(
+      ReadConfig("sidecar.yaml"),
+      {{"address: 0.0.0.0, port_value: 15000", "address: 127.0.0.1, port_value: 0"},
+       {"address: 127.0.0.1, port_value: 15001", "address: 127.0.0.1, port_value: 0"},
+       {"address: 0.0.0.0, port_value: 9901", "address: 127.0.0.1, port_value: 0"},
+       {"address: 127.0.0.1, port_value: 8080",
+        absl::StrCat("address: 127.0.0.1, port_value: ", app->port())},
+       {"colorstore-v1.demo.local, port_value: 8080",
+        absl::StrCat("127.0.0.1, port_value: ", store_v1->port())},
+       {"colorstore-v2.demo.local, port_value: 8080",
+        absl::StrCat("127.0.0.1, port_value: ", store_v2->port())}});
+  auto proxy = ProxyProcess::Start(config);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  absl::StatusOr<uint16_t> ingress = (*proxy)->ListenerPort("lds_ingress_0.0.0.0_15000");
+  absl::StatusOr<uint16_t> egress = (*proxy)->ListenerPort("lds_egress_127.0.0.1_15001");
+  ASSERT_TRUE(ingress.ok() && egress.ok());
+  HttpResult in = HttpGet(*ingress, "/hello");
+  ASSERT_TRUE(in.ok());
+  EXPECT_EQ(in->body, "local-app");
+  EXPECT_EQ((*proxy)->StatValue("http.ingress.downstream_rq_2xx").value_or(0), 1u);
+  for (int i = 0; i < 20; ++i) {
+    HttpResult out = HttpGet(*egress, "/colors", {{"host", "colorstore.demo.local:8080"}});
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(out->body, "colorstore-v1");  // weight 100 / 0
+  }
+  HttpResult unknown = HttpGet(*egress, "/", {{"host", "elsewhere.example"}});
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(unknown->body, "no such backend in this mesh\n");
+}
+
+}  // namespace
+}  // namespace weir_test
