@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-exec build/weir --mode validate -c configs/quickstart.yaml
+echo "quickstart: gateway on http://localhost:9080 (90/10 between v1 and v2), admin on http://localhost:9901; Ctrl-C stops it"
+exec build/weir -c configs/quickstart.yaml
