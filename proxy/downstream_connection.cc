@@ -22,7 +22,6 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using http1::BodyFraming;
 
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kMaxResponseHeaderBytes = 60 * 1024;
 
@@ -70,7 +69,7 @@ absl::string_view StripPort(absl::string_view authority) {
 }  // namespace
 
 DownstreamConnection::DownstreamConnection(Worker& worker, size_t listener_index,
-                                           tcp::socket socket)
+                                           Socket socket)
     : worker_(worker),
       listener_index_(listener_index),
       socket_(std::move(socket)),
@@ -130,11 +129,12 @@ void DownstreamConnection::ArmPhase(Phase phase) {
   if (timeout <= absl::ZeroDuration()) {
     Disarm();
   } else {
-    ArmAt(Clock::now() + ToClock(timeout));
+    // From the worker's tick time, one tick late so a deadline never fires early.
+    ArmAt(worker_.coarse_now() + DeadlineSweeper::kTick + ToClock(timeout));
   }
 }
 
-asio::awaitable<void> DownstreamConnection::Run() {
+Task<void> DownstreamConnection::Run() {
   auto self = shared_from_this();
   worker_.OnConnectionOpen(this);
   registered_ = true;
@@ -171,12 +171,12 @@ asio::awaitable<void> DownstreamConnection::Run() {
   listener_->listener->downstream_cx_destroy.Inc();
 }
 
-asio::awaitable<void> DownstreamConnection::CloseGracefully() {
+Task<void> DownstreamConnection::CloseGracefully() {
   // Half-close, then read what the client still sends for a short while: closing a socket with
   // unread input makes the kernel send RST, which can destroy a response (e.g. a 400) before the
   // client reads it.
   boost::system::error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  socket_.shutdown(Socket::shutdown_send, ec);
   if (!ec) {
     phase_ = Phase::kResponse;
     ArmAt(Clock::now() + std::chrono::seconds(1));
@@ -193,7 +193,7 @@ asio::awaitable<void> DownstreamConnection::CloseGracefully() {
   socket_.close(ec);
 }
 
-asio::awaitable<bool> DownstreamConnection::ReadDownstream() {
+Task<bool> DownstreamConnection::ReadDownstream() {
   asio::mutable_buffer space = in_.Prepare(kReadChunk, limits_.max_header_bytes + kReadChunk);
   auto [ec, n] = co_await socket_.async_read_some(space, kNoThrow);
   if (ec) co_return false;
@@ -201,7 +201,7 @@ asio::awaitable<bool> DownstreamConnection::ReadDownstream() {
   co_return true;
 }
 
-asio::awaitable<bool> DownstreamConnection::ReadRequestHead() {
+Task<bool> DownstreamConnection::ReadRequestHead() {
   if (worker_.config().get() != config_.get()) {
     config_ = worker_.config();
     listener_ = &config_->listeners[listener_index_];
@@ -283,13 +283,13 @@ void DownstreamConnection::FinishRequest(int status) {
   http.downstream_rq_active.Dec();
 }
 
-asio::awaitable<bool> DownstreamConnection::WriteDownstream(absl::string_view data) {
+Task<bool> DownstreamConnection::WriteDownstream(absl::string_view data) {
   auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(data.data(), data.size()),
                                             kNoThrow);
   co_return !ec;
 }
 
-asio::awaitable<bool> DownstreamConnection::WriteDownstream(absl::string_view head,
+Task<bool> DownstreamConnection::WriteDownstream(absl::string_view head,
                                                             absl::string_view body) {
   std::array<asio::const_buffer, 2> buffers = {asio::buffer(head.data(), head.size()),
                                                asio::buffer(body.data(), body.size())};
@@ -297,7 +297,7 @@ asio::awaitable<bool> DownstreamConnection::WriteDownstream(absl::string_view he
   co_return !ec;
 }
 
-asio::awaitable<DownstreamConnection::Result> DownstreamConnection::SendLocalReply(
+Task<DownstreamConnection::Result> DownstreamConnection::SendLocalReply(
     int status, absl::string_view body, const http::HeaderMap* extra_headers) {
   const bool close = ShouldClose() || status == 400 || status == 408 || status == 414 ||
                      status == 431;
@@ -319,16 +319,23 @@ asio::awaitable<DownstreamConnection::Result> DownstreamConnection::SendLocalRep
 }
 
 std::string DownstreamConnection::NewRequestId() {
-  // UUID version 4 from the worker's generator.
+  // UUID version 4 from the worker's generator, formatted by hand (this runs per request).
   uint64_t hi = worker_.random().Next();
   uint64_t lo = worker_.random().Next();
   hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff,
-                         lo >> 48, lo & 0xffffffffffffULL);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(36, '-');
+  int pos = 0;
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) ++pos;  // the dashes
+    const uint64_t word = i < 16 ? hi : lo;
+    id[pos++] = kHex[(word >> (60 - 4 * (i % 16))) & 0xf];
+  }
+  return id;
 }
 
-asio::awaitable<DownstreamConnection::Result> DownstreamConnection::HandleRequest() {
+Task<DownstreamConnection::Result> DownstreamConnection::HandleRequest() {
   request_start_ = Clock::now();
   ++requests_;
   HttpStats& http = *listener_->http;
@@ -459,7 +466,7 @@ void DownstreamConnection::AppendBodyPieces(const std::vector<absl::string_view>
   if (chunked && last) out_.append(http1::kLastChunk.data(), http1::kLastChunk.size());
 }
 
-asio::awaitable<DownstreamConnection::Result> DownstreamConnection::Proxy(
+Task<DownstreamConnection::Result> DownstreamConnection::Proxy(
     const routing::RouteActionConfig& action, routing::ClusterPick pick,
     absl::string_view authority, absl::string_view path) {
   HttpStats& http = *listener_->http;
@@ -557,11 +564,13 @@ asio::awaitable<DownstreamConnection::Result> DownstreamConnection::Proxy(
   co_return co_await ForwardResponse(ctx);
 }
 
-asio::awaitable<DownstreamConnection::Step> DownstreamConnection::ConnectUpstream(
+Task<DownstreamConnection::Step> DownstreamConnection::ConnectUpstream(
     ProxyContext& ctx) {
   ClusterStats& stats = *ctx.stats;
   int dead = 0;
-  upstream_ = ctx.cluster->pool.TakeIdle(ctx.host_index, &dead);
+  // A request that cannot be replayed (it has a body) always gets a checked connection.
+  upstream_ = ctx.cluster->pool.TakeIdle(
+      ctx.host_index, ctx.has_body ? Clock::duration::zero() : std::chrono::seconds(1), &dead);
   for (int i = 0; i < dead; ++i) {
     stats.upstream_cx_active.Dec();
     stats.upstream_cx_destroy.Inc();
@@ -604,7 +613,7 @@ asio::awaitable<DownstreamConnection::Step> DownstreamConnection::ConnectUpstrea
   co_return Step::kOk;
 }
 
-asio::awaitable<DownstreamConnection::Step> DownstreamConnection::SendRequestHead(
+Task<DownstreamConnection::Step> DownstreamConnection::SendRequestHead(
     ProxyContext& ctx) {
   // Head plus whatever of the body arrived with it, in one write.
   out_.clear();
@@ -629,7 +638,7 @@ asio::awaitable<DownstreamConnection::Step> DownstreamConnection::SendRequestHea
   co_return Step::kOk;
 }
 
-asio::awaitable<DownstreamConnection::Step> DownstreamConnection::StreamRequestBody(
+Task<DownstreamConnection::Step> DownstreamConnection::StreamRequestBody(
     ProxyContext& ctx) {
   // The head (and the body bytes parsed with it) went out; release them.
   in_.Consume(std::min(parsed_bytes_, in_.size()));
@@ -695,7 +704,7 @@ asio::awaitable<DownstreamConnection::Step> DownstreamConnection::StreamRequestB
   co_return Step::kOk;
 }
 
-asio::awaitable<DownstreamConnection::Step> DownstreamConnection::ReadResponseHead(
+Task<DownstreamConnection::Step> DownstreamConnection::ReadResponseHead(
     ProxyContext& ctx) {
   ClusterStats& stats = *ctx.stats;
   // The route timeout runs from the end of the request to the end of the response (Envoy).
@@ -775,7 +784,7 @@ asio::awaitable<DownstreamConnection::Step> DownstreamConnection::ReadResponseHe
   }
 }
 
-asio::awaitable<DownstreamConnection::Result> DownstreamConnection::ForwardResponse(
+Task<DownstreamConnection::Result> DownstreamConnection::ForwardResponse(
     ProxyContext& ctx) {
   ClusterStats& stats = *ctx.stats;
   HttpStats& http = *listener_->http;

@@ -18,8 +18,8 @@
 #include <optional>
 #include <string>
 
-#include "boost/asio/awaitable.hpp"
 #include "boost/asio/ip/tcp.hpp"
+#include "proxy/asio_types.h"
 #include "proxy/deadline_sweeper.h"
 #include "proxy/http1/forwarding.h"
 #include "proxy/http1/message_parser.h"
@@ -37,11 +37,11 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
                              public Deadline {
  public:
   DownstreamConnection(Worker& worker, size_t listener_index,
-                       boost::asio::ip::tcp::socket socket);
+                       Socket socket);
   ~DownstreamConnection() override;
 
   // Serves requests until the connection closes.
-  boost::asio::awaitable<void> Run();
+  Task<void> Run();
 
   // Draining began: a connection waiting between requests gets a short deadline (1 s) to close,
   // long enough for a request already on the wire; busy ones close after their response.
@@ -63,34 +63,34 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   void OnDeadline() override;
   void ArmPhase(Phase phase);
 
-  boost::asio::awaitable<bool> ReadRequestHead();
-  boost::asio::awaitable<Result> HandleRequest();
+  Task<bool> ReadRequestHead();
+  Task<Result> HandleRequest();
   struct ProxyContext;
   enum class Step { kOk, kStale, kDone };
 
-  boost::asio::awaitable<Result> Proxy(const routing::RouteActionConfig& action,
+  Task<Result> Proxy(const routing::RouteActionConfig& action,
                                        routing::ClusterPick pick, absl::string_view authority,
                                        absl::string_view path);
   // The steps of one proxied request. kStale: a pooled connection turned out dead before any
   // response byte, the request may be retried on a fresh one. kDone: a reply was sent (or the
   // client is gone) and `result_` says what to do with the connection.
-  boost::asio::awaitable<Step> ConnectUpstream(ProxyContext& ctx);
-  boost::asio::awaitable<Step> SendRequestHead(ProxyContext& ctx);
-  boost::asio::awaitable<Step> StreamRequestBody(ProxyContext& ctx);
-  boost::asio::awaitable<Step> ReadResponseHead(ProxyContext& ctx);
-  boost::asio::awaitable<Result> ForwardResponse(ProxyContext& ctx);
+  Task<Step> ConnectUpstream(ProxyContext& ctx);
+  Task<Step> SendRequestHead(ProxyContext& ctx);
+  Task<Step> StreamRequestBody(ProxyContext& ctx);
+  Task<Step> ReadResponseHead(ProxyContext& ctx);
+  Task<Result> ForwardResponse(ProxyContext& ctx);
   void CloseUpstream(ProxyContext& ctx, bool remote);
   void AppendBodyPieces(const std::vector<absl::string_view>& pieces, bool chunked, bool last);
-  boost::asio::awaitable<Result> SendLocalReply(int status, absl::string_view body,
+  Task<Result> SendLocalReply(int status, absl::string_view body,
                                                 const http::HeaderMap* extra_headers = nullptr);
-  boost::asio::awaitable<bool> WriteDownstream(absl::string_view data);
-  boost::asio::awaitable<bool> WriteDownstream(absl::string_view head, absl::string_view body);
+  Task<bool> WriteDownstream(absl::string_view data);
+  Task<bool> WriteDownstream(absl::string_view head, absl::string_view body);
   // Reads more request bytes into in_; false on EOF, error or timeout.
-  boost::asio::awaitable<bool> ReadDownstream();
+  Task<bool> ReadDownstream();
   // Reads and discards what is left of the request body (after a local reply), within limits;
   // false if the connection cannot be reused.
-  boost::asio::awaitable<bool> DiscardRequestBody();
-  boost::asio::awaitable<void> CloseGracefully();
+  Task<bool> DiscardRequestBody();
+  Task<void> CloseGracefully();
 
   void FinishRequest(int status);
   bool ShouldClose() const;
@@ -98,7 +98,7 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
 
   Worker& worker_;
   const size_t listener_index_;
-  boost::asio::ip::tcp::socket socket_;
+  Socket socket_;
   std::string remote_address_;  // client IP, for x-forwarded-for
   std::chrono::steady_clock::time_point opened_;
 

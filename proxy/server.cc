@@ -227,7 +227,7 @@ void Server::Publish(std::shared_ptr<const ServingConfig> config) {
   serving_ = config;
   for (auto& worker : workers_) {
     Worker* w = worker.get();
-    asio::post(w->io(), [w, config] { w->ApplyConfig(config); });
+    w->Post([w, config] { w->ApplyConfig(config); });
   }
 }
 
@@ -436,7 +436,7 @@ void Server::FinishInitialization() {
     const size_t listener = pending.listener_index;
     const int fd = pending.fd;
     const bool v6 = pending.v6;
-    asio::post(w->io(), [w, listener, fd, v6] { w->AddListener(listener, fd, v6); });
+    w->Post([w, listener, fd, v6] { w->AddListener(listener, fd, v6); });
   }
   pending_listener_fds_.clear();
   UpdateServerStats();
@@ -449,7 +449,7 @@ void Server::StopAccepting() {
   accepting_stopped_ = true;
   for (auto& worker : workers_) {
     Worker* w = worker.get();
-    asio::post(w->io(), [w] { w->StopAccepting(); });
+    w->Post([w] { w->StopAccepting(); });
   }
   for (const PendingListener& pending : pending_listener_fds_) ::close(pending.fd);
   pending_listener_fds_.clear();
@@ -465,7 +465,7 @@ void Server::StartDrain(bool exit_when_done, absl::Duration grace) {
   drain_grace_ = absl::ToChronoNanoseconds(grace);
   for (auto& worker : workers_) {
     Worker* w = worker.get();
-    asio::post(w->io(), [w] { w->StartDrain(); });
+    w->Post([w] { w->StartDrain(); });
   }
   if (grace <= absl::ZeroDuration()) StopAccepting();
   UpdateServerStats();
@@ -517,7 +517,7 @@ void Server::Shutdown() {
   pending_listener_fds_.clear();
   for (auto& worker : workers_) {
     Worker* w = worker.get();
-    asio::post(w->io(), [w] { w->Shutdown(); });
+    w->Post([w] { w->Shutdown(); });
   }
   io_.stop();
 }

@@ -1,5 +1,8 @@
 #include "proxy/worker.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "absl/time/clock.h"
@@ -17,7 +20,6 @@ namespace {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 // Closes the cluster's idle upstream connections parked before `cutoff`.
 void CloseIdleUpstreams(WorkerCluster& cluster, std::chrono::steady_clock::time_point cutoff) {
@@ -40,8 +42,8 @@ std::vector<routing::lb::Host> LbHosts(const ClusterEntry& entry) {
   return hosts;
 }
 
-asio::awaitable<void> AcceptLoop(Worker* worker, tcp::acceptor* acceptor, size_t listener_index) {
-  asio::steady_timer backoff(acceptor->get_executor());
+Task<void> AcceptLoop(Worker* worker, Acceptor* acceptor, size_t listener_index) {
+  Timer backoff(acceptor->get_executor());
   while (acceptor->is_open()) {
     auto [ec, socket] = co_await acceptor->async_accept(kNoThrow);
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) break;
@@ -63,6 +65,8 @@ asio::awaitable<void> AcceptLoop(Worker* worker, tcp::acceptor* acceptor, size_t
 Worker::Worker(int index, uint64_t seed, ServerFlags* flags)
     : index_(index), flags_(flags), random_(seed), seed_(seed), tick_timer_(io_) {
   RefreshDate();
+  mailbox_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  mailbox_wakeup_ = std::make_unique<asio::posix::stream_descriptor>(io_, mailbox_fd_);
 }
 
 Worker::~Worker() { Join(); }
@@ -70,8 +74,33 @@ Worker::~Worker() { Join(); }
 void Worker::Start() {
   thread_ = std::thread([this] {
     Tick();
+    WaitForMail();
     io_.run();
   });
+}
+
+void Worker::Post(std::function<void()> task) {
+  {
+    absl::MutexLock lock(&mailbox_mu_);
+    mailbox_.push_back(std::move(task));
+  }
+  const uint64_t one = 1;
+  (void)!::write(mailbox_fd_, &one, sizeof(one));
+}
+
+void Worker::WaitForMail() {
+  mailbox_wakeup_->async_read_some(
+      asio::buffer(&mailbox_read_, sizeof(mailbox_read_)),
+      [this](boost::system::error_code ec, size_t) {
+        if (ec == asio::error::operation_aborted) return;
+        std::vector<std::function<void()>> tasks;
+        {
+          absl::MutexLock lock(&mailbox_mu_);
+          tasks.swap(mailbox_);
+        }
+        for (auto& task : tasks) task();
+        if (!shutting_down_) WaitForMail();
+      });
 }
 
 void Worker::Join() {
@@ -90,6 +119,7 @@ void Worker::RefreshDate() {
 void Worker::Tick() {
   if (shutting_down_) return;
   const auto now = std::chrono::steady_clock::now();
+  coarse_now_ = now;
   sweeper_.Sweep(now);
   RefreshDate();
   if (++ticks_ % 50 == 0) {  // about once a second
@@ -176,7 +206,7 @@ void Worker::ReleaseCluster(WorkerCluster* cluster) {
 }
 
 void Worker::AddListener(size_t listener_index, int fd, bool v6) {
-  auto acceptor = std::make_unique<tcp::acceptor>(io_);
+  auto acceptor = std::make_unique<Acceptor>(io_);
   boost::system::error_code ec;
   acceptor->assign(v6 ? tcp::v6() : tcp::v4(), fd, ec);
   if (ec) {
@@ -184,7 +214,7 @@ void Worker::AddListener(size_t listener_index, int fd, bool v6) {
     ::close(fd);
     return;
   }
-  tcp::acceptor* raw = acceptor.get();
+  Acceptor* raw = acceptor.get();
   acceptors_.push_back(std::move(acceptor));
   asio::co_spawn(io_, AcceptLoop(this, raw, listener_index), asio::detached);
 }
@@ -211,6 +241,7 @@ void Worker::Shutdown() {
   }
   boost::system::error_code ignored;
   tick_timer_.cancel(ignored);
+  mailbox_wakeup_->cancel(ignored);
   // Let the aborted coroutines unwind, then stop.
   asio::post(io_, [this] { io_.stop(); });
 }

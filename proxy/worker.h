@@ -7,15 +7,20 @@
 // path takes no locks.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "boost/asio/io_context.hpp"
+#include "boost/asio/posix/stream_descriptor.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/steady_timer.hpp"
+#include "proxy/asio_types.h"
 #include "proxy/deadline_sweeper.h"
 #include "proxy/serving_config.h"
 #include "proxy/upstream/conn_pool.h"
@@ -55,7 +60,13 @@ class Worker {
   boost::asio::io_context& io() { return io_; }
   int index() const { return index_; }
 
-  // --- Main thread → worker (post these to io()) ---
+  // Runs `task` on this worker's thread; callable from any thread. The worker's io_context runs
+  // without any locking (one thread owns it), so other threads must not use asio::post on it;
+  // tasks come through this mailbox instead (a mutex-guarded list plus an eventfd wake-up),
+  // which costs a lock only when the main thread has something to say.
+  void Post(std::function<void()> task);
+
+  // --- Main thread → worker (through Post) ---
   void ApplyConfig(std::shared_ptr<const ServingConfig> config);
   // Starts accepting on an already bound and listening socket for listener `listener_index`.
   void AddListener(size_t listener_index, int fd, bool v6);
@@ -75,6 +86,9 @@ class Worker {
   routing::Random& random() { return random_; }
   DeadlineSweeper& sweeper() { return sweeper_; }
   const std::string& date_header() const { return date_; }
+  // The time of the last tick (at most DeadlineSweeper::kTick old): cheap enough to read several
+  // times per request, for arming deadlines (measurements read the real clock).
+  std::chrono::steady_clock::time_point coarse_now() const { return coarse_now_; }
   const ServerFlags& flags() const { return *flags_; }
   void OnConnectionOpen(DownstreamConnection* connection);
   void OnConnectionClose(DownstreamConnection* connection);
@@ -82,10 +96,18 @@ class Worker {
  private:
   void Tick();
   void RefreshDate();
+  void WaitForMail();
 
   const int index_;
   ServerFlags* flags_;
-  boost::asio::io_context io_{1};
+  // One thread runs this io_context and only it touches it (other threads go through Post), so
+  // asio's scheduler and reactor need no locks.
+  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
+  absl::Mutex mailbox_mu_;
+  std::vector<std::function<void()>> mailbox_ ABSL_GUARDED_BY(mailbox_mu_);
+  int mailbox_fd_ = -1;  // eventfd
+  std::unique_ptr<boost::asio::posix::stream_descriptor> mailbox_wakeup_;
+  uint64_t mailbox_read_ = 0;
   std::thread thread_;
   routing::Random random_;
   uint64_t seed_;
@@ -93,13 +115,14 @@ class Worker {
   boost::asio::steady_timer tick_timer_;
   std::string date_;
   int ticks_ = 0;
+  std::chrono::steady_clock::time_point coarse_now_ = std::chrono::steady_clock::now();
   std::chrono::system_clock::time_point date_second_;
 
   std::shared_ptr<const ServingConfig> config_;
   absl::flat_hash_map<std::string, std::unique_ptr<WorkerCluster>> clusters_;
   std::vector<std::unique_ptr<WorkerCluster>> removed_clusters_;  // awaiting in_flight == 0
 
-  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;
   std::vector<DownstreamConnection*> connections_;
   std::atomic<int> active_connections_{0};
   bool shutting_down_ = false;

@@ -62,9 +62,10 @@ void MessageParser<kIsRequest>::on_field_impl(beast::http::field, string_view na
     ec = error::header_limit;
     return;
   }
-  lower_name_.assign(name.data(), name.size());
-  absl::AsciiStrToLower(&lower_name_);
-  if (lower_name_ == "transfer-encoding") {
+  std::string& lower_name = head_->scratch;
+  lower_name.assign(name.data(), name.size());
+  absl::AsciiStrToLower(&lower_name);
+  if (lower_name == "transfer-encoding") {
     // Only a single "chunked" is safe to act on; everything else (gzip, "chunked, chunked",
     // "xchunked", a second Transfer-Encoding line, TE on HTTP/1.0) is a smuggling vector.
     ++transfer_encoding_fields_;
@@ -76,7 +77,7 @@ void MessageParser<kIsRequest>::on_field_impl(beast::http::field, string_view na
       return;
     }
   }
-  head_->headers.Add(lower_name_, View(value));
+  head_->headers.Add(lower_name, View(value));
 }
 
 template <bool kIsRequest>
@@ -93,7 +94,7 @@ void MessageParser<kIsRequest>::on_body_init_impl(const boost::optional<std::uin
 
 template <bool kIsRequest>
 size_t MessageParser<kIsRequest>::on_body_impl(string_view body, error_code&) {
-  body_.push_back(View(body));
+  head_->body_pieces.push_back(View(body));
   return body.size();
 }
 
@@ -103,7 +104,7 @@ void MessageParser<kIsRequest>::on_chunk_header_impl(std::uint64_t, string_view,
 template <bool kIsRequest>
 size_t MessageParser<kIsRequest>::on_chunk_body_impl(std::uint64_t, string_view body,
                                                      error_code&) {
-  body_.push_back(View(body));
+  head_->body_pieces.push_back(View(body));
   return body.size();
 }
 

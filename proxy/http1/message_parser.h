@@ -49,6 +49,10 @@ struct MessageHead {
   bool chunked = false;
   std::optional<uint64_t> content_length;
   bool keep_alive = true;  // per the version and Connection header
+  // Body bytes delivered by the parser's last Put() (views into the caller's buffer). Kept here,
+  // not in the parser, so the storage is reused across messages.
+  std::vector<absl::string_view> body_pieces;
+  std::string scratch;  // the parser's lower-casing buffer, reused likewise
 
   void Clear() {
     method.clear();
@@ -59,6 +63,7 @@ struct MessageHead {
     chunked = false;
     content_length.reset();
     keep_alive = true;
+    body_pieces.clear();
   }
 };
 
@@ -78,13 +83,13 @@ class MessageParser : public boost::beast::http::basic_parser<kIsRequest> {
   // Feeds bytes; returns how many were consumed (the caller removes them from its buffer only
   // after forwarding Body()). `ec` is Beast's (need_more means: read more and call again).
   size_t Put(absl::string_view data, error_code& ec) {
-    body_.clear();
+    head_->body_pieces.clear();
     return this->put(boost::asio::const_buffer(data.data(), data.size()), ec);
   }
   void PutEof(error_code& ec) { this->put_eof(ec); }
 
   // Body bytes delivered by the last Put().
-  const std::vector<absl::string_view>& Body() const { return body_; }
+  const std::vector<absl::string_view>& Body() const { return head_->body_pieces; }
   // Our own classification of a failed Put(); kBadRequest for any Beast error not mapped.
   ParseError Classify(const error_code& ec, absl::string_view buffered) const;
 
@@ -104,13 +109,11 @@ class MessageParser : public boost::beast::http::basic_parser<kIsRequest> {
 
   const ParseLimits& limits_;
   MessageHead* head_;
-  std::vector<absl::string_view> body_;
   ParseError own_error_ = ParseError::kNone;
   bool start_line_done_ = false;
   bool header_done_ = false;
   int transfer_encoding_fields_ = 0;
   uint32_t trailer_bytes_ = 0;
-  std::string lower_name_;  // scratch
 };
 
 using RequestParser = MessageParser<true>;

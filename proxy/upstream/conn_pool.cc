@@ -17,12 +17,14 @@ bool LooksAlive(UpstreamConnection& connection) {
 
 }  // namespace
 
-std::unique_ptr<UpstreamConnection> ConnPool::TakeIdle(size_t host, int* closed) {
+std::unique_ptr<UpstreamConnection> ConnPool::TakeIdle(
+    size_t host, std::chrono::steady_clock::duration peek_after, int* closed) {
   auto& list = idle_[host];
+  const auto now = std::chrono::steady_clock::now();
   while (!list.empty()) {
     std::unique_ptr<UpstreamConnection> connection = std::move(list.back());
     list.pop_back();
-    if (LooksAlive(*connection)) return connection;
+    if (now - connection->idle_since < peek_after || LooksAlive(*connection)) return connection;
     boost::system::error_code ignored;
     connection->socket.close(ignored);
     ++*closed;

@@ -3,9 +3,11 @@
 // ConnPool: one worker's idle keep-alive connections to the hosts of one cluster. No locks (a
 // worker's pool is only touched on its thread). A parked connection has no read pending, so a
 // close by the upstream is noticed when the connection is taken: TakeIdle() peeks the socket
-// (non-blocking MSG_PEEK) and drops connections that were closed or sent unexpected bytes. A
-// close racing with the peek is caught by the caller, which retries once on a fresh connection
-// when the request can be replayed.
+// (non-blocking MSG_PEEK) and drops connections that were closed or sent unexpected bytes.
+// Upstreams close idle connections after seconds, so a connection parked for less than
+// `peek_after` skips the peek (it would cost a syscall per request under load); a close that
+// races with that is caught by the caller, which retries once on a fresh connection when the
+// request can be replayed (no body), and always peeks when it cannot.
 
 #include <chrono>
 #include <memory>
@@ -21,7 +23,9 @@ class ConnPool {
 
   // A live idle connection to `host`, most recently used first, or nullptr. `closed` counts the
   // dead connections dropped on the way.
-  std::unique_ptr<UpstreamConnection> TakeIdle(size_t host, int* closed);
+  std::unique_ptr<UpstreamConnection> TakeIdle(size_t host,
+                                               std::chrono::steady_clock::duration peek_after,
+                                               int* closed);
   void Park(std::unique_ptr<UpstreamConnection> connection);
   // Closes connections idle since before `cutoff`; returns how many.
   int CloseIdleBefore(std::chrono::steady_clock::time_point cutoff);

@@ -6,16 +6,17 @@
 #include <chrono>
 #include <memory>
 
-#include "boost/asio/ip/tcp.hpp"
+#include "proxy/asio_types.h"
 #include "proxy/io_buffer.h"
 
 namespace proxy::upstream {
 
+
 struct UpstreamConnection {
-  explicit UpstreamConnection(boost::asio::any_io_executor executor, size_t host)
+  explicit UpstreamConnection(Executor executor, size_t host)
       : socket(executor), host_index(host) {}
 
-  boost::asio::ip::tcp::socket socket;
+  Socket socket;
   IoBuffer in{8 * 1024};
   size_t host_index;
   uint32_t requests_served = 0;

@@ -249,7 +249,8 @@ TEST(ShippedConfigTest, SidecarIngressAndEgress) {
   HttpResult in = HttpGet(*ingress, "/hello");
   ASSERT_TRUE(in.ok());
   EXPECT_EQ(in->body, "local-app");
-  EXPECT_EQ((*proxy)->StatValue("http.ingress.downstream_rq_2xx").value_or(0), 1u);
+  // Counted once the response is written: poll rather than race it.
+  EXPECT_TRUE((*proxy)->WaitForStat("http.ingress.downstream_rq_2xx", 1).ok());
   for (int i = 0; i < 20; ++i) {
     HttpResult out = HttpGet(*egress, "/colors", {{"host", "colorstore.demo.local:8080"}});
     ASSERT_TRUE(out.ok());
