@@ -26,6 +26,7 @@ class Deadline {
   void ArmAt(Clock::time_point when);
   void Disarm() { when_ = Clock::time_point::max(); }
   bool armed() const { return when_ != Clock::time_point::max(); }
+  Clock::time_point deadline() const { return when_; }
 
  protected:
   // Joins `sweeper` for this object's lifetime.

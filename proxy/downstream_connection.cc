@@ -132,6 +132,12 @@ void DownstreamConnection::ArmPhase(Phase phase) {
     // From the worker's tick time, one tick late so a deadline never fires early.
     ArmAt(worker_.coarse_now() + DeadlineSweeper::kTick + ToClock(timeout));
   }
+  // request_timeout bounds receiving the whole request, however slowly it trickles in.
+  if ((phase == Phase::kRequestHeaders || phase == Phase::kRequestBody) &&
+      hcm.request_timeout > absl::ZeroDuration()) {
+    const auto limit = request_start_ + ToClock(hcm.request_timeout);
+    if (!armed() || limit < deadline()) ArmAt(limit);
+  }
 }
 
 Task<void> DownstreamConnection::Run() {
@@ -140,12 +146,15 @@ Task<void> DownstreamConnection::Run() {
   registered_ = true;
   config_ = worker_.config();
   listener_ = &config_->listeners[listener_index_];
+  // Connection-level metrics stay with the stats the connection opened under, even if the config
+  // (and so listener_) changes while it is open.
   HttpStats& http = *listener_->http;
+  ListenerStats& listener_stats = *listener_->listener;
   http.downstream_cx_total.Inc();
   http.downstream_cx_http1_total.Inc();
   http.downstream_cx_active.Inc();
-  listener_->listener->downstream_cx_total.Inc();
-  listener_->listener->downstream_cx_active.Inc();
+  listener_stats.downstream_cx_total.Inc();
+  listener_stats.downstream_cx_active.Inc();
   limits_.max_header_bytes = listener_->config->http.max_request_headers_kb * 1024;
   limits_.max_headers = listener_->config->http.max_headers_count;
 
@@ -167,8 +176,8 @@ Task<void> DownstreamConnection::Run() {
   http.downstream_cx_active.Dec();
   http.downstream_cx_destroy.Inc();
   http.downstream_cx_length_ms.Record(static_cast<uint64_t>(ElapsedMs(opened_)));
-  listener_->listener->downstream_cx_active.Dec();
-  listener_->listener->downstream_cx_destroy.Inc();
+  listener_stats.downstream_cx_active.Dec();
+  listener_stats.downstream_cx_destroy.Inc();
 }
 
 Task<void> DownstreamConnection::CloseGracefully() {
@@ -212,8 +221,9 @@ Task<bool> DownstreamConnection::ReadRequestHead() {
   sent_continue_ = false;
   timed_out_.reset();
   route_timeout_ = absl::ZeroDuration();
-  ArmPhase(in_.empty() ? Phase::kIdle : Phase::kRequestHeaders);
   bool received = !in_.empty();
+  if (received) request_start_ = Clock::now();  // a pipelined request is already here
+  ArmPhase(received ? Phase::kRequestHeaders : Phase::kIdle);
   while (true) {
     if (!in_.empty()) {
       boost::beast::error_code ec;
@@ -264,12 +274,31 @@ Task<bool> DownstreamConnection::ReadRequestHead() {
     }
     if (!received) {
       received = true;
+      request_start_ = Clock::now();
       ArmPhase(Phase::kRequestHeaders);
     }
   }
 }
 
+void DownstreamConnection::ChargeCluster(ClusterStats& stats, int status) {
+  // The router's dynamic_stats: false turns off the per-code cluster stats (Envoy).
+  if (listener_->config->http.router_dynamic_stats) stats.codes.Charge(status);
+}
+
+void DownstreamConnection::CountDrainClose() {
+  const ServerFlags& flags = worker_.flags();
+  if (flags.draining.load(std::memory_order_relaxed) ||
+      flags.health_check_failed.load(std::memory_order_relaxed)) {
+    listener_->http->downstream_cx_drain_close.Inc();
+  }
+}
+
 bool DownstreamConnection::ShouldClose() const {
+  const auto& max_duration = listener_->config->http.max_connection_duration;
+  if (max_duration.has_value() && *max_duration > absl::ZeroDuration() &&
+      worker_.coarse_now() - opened_ >= ToClock(*max_duration)) {
+    return true;  // max_connection_duration: the next response closes the connection
+  }
   return closed_ || !request_.keep_alive || !request_complete_ || timed_out_.has_value() ||
          worker_.flags().draining.load(std::memory_order_relaxed) ||
          worker_.flags().health_check_failed.load(std::memory_order_relaxed);
@@ -277,8 +306,12 @@ bool DownstreamConnection::ShouldClose() const {
 
 void DownstreamConnection::FinishRequest(int status) {
   HttpStats& http = *listener_->http;
-  http.codes.Charge(status);
-  listener_->listener->http_codes.Charge(status);
+  // 0: the client went away before any response; Envoy's downstream_rq_completed counts only
+  // requests that got one.
+  if (status != 0) {
+    http.codes.Charge(status);
+    listener_->listener->http_codes.Charge(status);
+  }
   http.downstream_rq_time.Record(static_cast<uint64_t>(ElapsedMs(request_start_)));
   http.downstream_rq_active.Dec();
 }
@@ -299,12 +332,11 @@ Task<bool> DownstreamConnection::WriteDownstream(absl::string_view head,
 
 Task<DownstreamConnection::Result> DownstreamConnection::SendLocalReply(
     int status, absl::string_view body, const http::HeaderMap* extra_headers) {
+  // Also closed when the rest of the request body was never read (ShouldClose): the connection
+  // cannot carry another request then.
   const bool close = ShouldClose() || status == 400 || status == 408 || status == 414 ||
                      status == 431;
-  if (close && !request_complete_) {
-    // The rest of the request body was never read; the connection cannot carry another request.
-    listener_->http->downstream_cx_drain_close.Inc();
-  }
+  if (close) CountDrainClose();
   out_.clear();
   std::string text = body.empty() ? "" : absl::StrCat(body, "\n");
   http1::AppendLocalReply(status, text, head_request_, close, worker_.date_header(),
@@ -336,7 +368,6 @@ std::string DownstreamConnection::NewRequestId() {
 }
 
 Task<DownstreamConnection::Result> DownstreamConnection::HandleRequest() {
-  request_start_ = Clock::now();
   ++requests_;
   HttpStats& http = *listener_->http;
   http.downstream_rq_total.Inc();
@@ -398,6 +429,7 @@ Task<DownstreamConnection::Result> DownstreamConnection::HandleRequest() {
     http.rq_direct_response.Inc();
     out_.clear();
     const bool close = ShouldClose();
+    if (close) CountDrainClose();
     http1::AppendLocalReply(static_cast<int>(direct->status), direct->body, head_request_, close,
                             worker_.date_header(), hcm.server_name, nullptr, &out_);
     ArmPhase(Phase::kResponse);
@@ -486,7 +518,7 @@ Task<DownstreamConnection::Result> DownstreamConnection::Proxy(
       cluster->picker != nullptr ? cluster->picker->Pick(worker_.random().Next()) : std::nullopt;
   if (!host_index.has_value()) {
     stats.upstream_cx_none_healthy.Inc();
-    stats.codes.Charge(503);
+    ChargeCluster(stats, 503);
     co_return co_await SendLocalReply(503, kNoHealthyUpstream);
   }
   ctx.host_index = *host_index;
@@ -600,7 +632,7 @@ Task<DownstreamConnection::Step> DownstreamConnection::ConnectUpstream(
       result_ = Result::kClose;
       co_return Step::kDone;
     }
-    stats.codes.Charge(503);
+    ChargeCluster(stats, 503);
     result_ = co_await SendLocalReply(503, timeout ? kConnectTimeout : kConnectFailure);
     co_return Step::kDone;
   }
@@ -630,7 +662,7 @@ Task<DownstreamConnection::Step> DownstreamConnection::SendRequestHead(
       result_ = Result::kClose;
       co_return Step::kDone;
     }
-    ctx.stats->codes.Charge(503);
+    ChargeCluster(*ctx.stats, 503);
     result_ = co_await SendLocalReply(503, kResetBeforeHeaders);
     co_return Step::kDone;
   }
@@ -722,7 +754,7 @@ Task<DownstreamConnection::Step> DownstreamConnection::ReadResponseHead(
       if (ec && ec != boost::beast::http::error::need_more) {
         stats.upstream_cx_protocol_error.Inc();
         CloseUpstream(ctx, /*remote=*/false);
-        stats.codes.Charge(503);
+        ChargeCluster(stats, 503);
         result_ = co_await SendLocalReply(503, kUpstreamProtocolError);
         co_return Step::kDone;
       }
@@ -735,7 +767,7 @@ Task<DownstreamConnection::Step> DownstreamConnection::ReadResponseHead(
         if (response_.status == 101) {  // an upgrade nobody asked for
           stats.upstream_cx_protocol_error.Inc();
           CloseUpstream(ctx, /*remote=*/false);
-          stats.codes.Charge(503);
+          ChargeCluster(stats, 503);
           result_ = co_await SendLocalReply(503, kUpstreamProtocolError);
           co_return Step::kDone;
         }
@@ -749,7 +781,7 @@ Task<DownstreamConnection::Step> DownstreamConnection::ReadResponseHead(
         stats.upstream_cx_protocol_error.Inc();
         listener_->http->rs_too_large.Inc();
         CloseUpstream(ctx, /*remote=*/false);
-        stats.codes.Charge(503);
+        ChargeCluster(stats, 503);
         result_ = co_await SendLocalReply(503, kUpstreamProtocolError);
         co_return Step::kDone;
       }
@@ -766,7 +798,7 @@ Task<DownstreamConnection::Step> DownstreamConnection::ReadResponseHead(
         timed_out_.reset();
         stats.upstream_rq_timeout.Inc();
         CloseUpstream(ctx, /*remote=*/false);
-        stats.codes.Charge(504);
+        ChargeCluster(stats, 504);
         result_ = co_await SendLocalReply(504, kUpstreamTimeout);
         co_return Step::kDone;
       }
@@ -774,7 +806,7 @@ Task<DownstreamConnection::Step> DownstreamConnection::ReadResponseHead(
       CloseUpstream(ctx, /*remote=*/true);
       if (stale && !ctx.has_body) co_return Step::kStale;
       stats.upstream_rq_rx_reset.Inc();
-      stats.codes.Charge(503);
+      ChargeCluster(stats, 503);
       result_ = co_await SendLocalReply(503, kResetBeforeHeaders);
       co_return Step::kDone;
     }
@@ -791,7 +823,7 @@ Task<DownstreamConnection::Result> DownstreamConnection::ForwardResponse(
   const xds::HttpConnectionManagerConfig& hcm = listener_->config->http;
   const int status = response_.status;
   // Envoy charges the upstream code when the response headers arrive.
-  stats.codes.Charge(status);
+  ChargeCluster(stats, status);
 
   http1::DownstreamResponse head;
   head.status = status;
@@ -813,6 +845,7 @@ Task<DownstreamConnection::Result> DownstreamConnection::ForwardResponse(
     head.framing = BodyFraming::kUntilClose;
   }
   const bool close = ShouldClose() || head.framing == BodyFraming::kUntilClose;
+  if (close) CountDrainClose();
   head.close_connection = close;
   const bool chunked_out = head.framing == BodyFraming::kChunked;
 
@@ -876,7 +909,9 @@ Task<DownstreamConnection::Result> DownstreamConnection::ForwardResponse(
       ok = co_await WriteDownstream(out_);
     }
   }
-  stats.upstream_rq_time.Record(static_cast<uint64_t>(ElapsedMs(ctx.request_end)));
+  if (hcm.router_dynamic_stats) {
+    stats.upstream_rq_time.Record(static_cast<uint64_t>(ElapsedMs(ctx.request_end)));
+  }
   if (!ok || !done) {
     // The response started but cannot be completed: the client must see a broken response, never
     // a complete-looking one, so the connection closes without the final chunk.

@@ -93,6 +93,9 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   Task<void> CloseGracefully();
 
   void FinishRequest(int status);
+  void ChargeCluster(ClusterStats& stats, int status);
+  // Counts downstream_cx_drain_close when a closing response is due to draining.
+  void CountDrainClose();
   bool ShouldClose() const;
   std::string NewRequestId();
 

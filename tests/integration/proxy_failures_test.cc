@@ -207,6 +207,35 @@ TEST_P(ProxyTest, ClientGoneMidRequestCancelsTheUpstream) {
   EXPECT_EQ(ok->status, 200);
 }
 
+TEST_P(ProxyTest, NoConnectionOrDescriptorIsLeaked) {
+  StartProxy();
+  ASSERT_TRUE(HttpGet(port_, "/v1").ok());
+  // Idle pooled upstream connections are part of the baseline.
+  ASSERT_TRUE(WaitUntil([&] { return proxy_->OpenFdCount() > 0; }));
+  const int baseline = proxy_->OpenFdCount();
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_TRUE(HttpGet(port_, "/v1").ok());
+    ASSERT_TRUE(HttpGet(port_, "/v2", {{"x-test-status", "503"}}).ok());
+    ASSERT_TRUE(HttpGet(port_, "/refused").ok());
+    ASSERT_TRUE(HttpGet(port_, "/nowhere").ok());
+    ASSERT_TRUE(HttpGet(port_, "/slow", {{"x-test-reset-before-headers", "1"}}).ok());
+    absl::StatusOr<RawConnection> bad = RawConnection::Connect(port_);
+    ASSERT_TRUE(bad.ok());
+    (void)bad->Send("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: "
+                    "chunked\r\n\r\n");
+    (void)bad->ReadResponse();
+    absl::StatusOr<RawConnection> gone = RawConnection::Connect(port_);
+    ASSERT_TRUE(gone.ok());
+    (void)gone->Send("POST /v1 HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nab");
+  }
+  // Every client connection is closed; weir is back to its baseline descriptors (the pool may
+  // hold at most one more idle upstream connection per worker and version).
+  EXPECT_TRUE(WaitUntil([&] { return proxy_->OpenFdCount() <= baseline + 2 * GetParam(); },
+                        absl::Seconds(10)))
+      << "baseline " << baseline << ", now " << proxy_->OpenFdCount();
+  EXPECT_TRUE(WaitUntil([&] { return Stat("http.ingress.downstream_cx_active") == 0; }));
+}
+
 INSTANTIATE_TEST_SUITE_P(Workers, ProxyTest, ::testing::Values(1, 2),
                          [](const auto& info) { return absl::StrCat(info.param, "_workers"); });
 
