@@ -44,6 +44,24 @@ SERVICES = {
 }
 
 
+# Messages and fields beyond the reference tables, typed from envoyproxy/data-plane-api
+# (envoy/config/listener/v3/api_listener.proto; listener.proto: `ApiListener api_listener = 19`).
+# gRPC's own xDS client needs them: it reads its routes from a Listener's api_listener.
+EXTRA_MESSAGES = {
+    "envoy.config.listener.v3.ApiListener": {
+        "file": "envoy/config/listener/v3/api_listener.proto",
+        "fields": [{"number": 1, "name": "api_listener", "type": "google.protobuf.Any",
+                    "oneof": "", "deprecated": False}],
+    },
+}
+EXTRA_FIELDS = {
+    "envoy.config.listener.v3.Listener": [
+        {"number": 19, "name": "api_listener", "type": "envoy.config.listener.v3.ApiListener",
+         "oneof": "", "deprecated": False},
+    ],
+}
+
+
 def parse(path):
     messages = collections.OrderedDict()
     enums = collections.OrderedDict()
@@ -85,6 +103,10 @@ def base_type(type_):
 def main():
     reference, out_dir = sys.argv[1], sys.argv[2]
     messages, enums = parse(reference)
+    messages.update(EXTRA_MESSAGES)
+    for name, fields in EXTRA_FIELDS.items():
+        messages[name]["fields"] = sorted(messages[name]["fields"] + fields,
+                                          key=lambda f: f["number"])
     defined = {**{k: v["file"] for k, v in messages.items()},
                **{k: v["file"] for k, v in enums.items()}}
 
