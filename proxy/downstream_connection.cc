@@ -304,14 +304,15 @@ bool DownstreamConnection::ShouldClose() const {
          worker_.flags().health_check_failed.load(std::memory_order_relaxed);
 }
 
-void DownstreamConnection::FinishRequest(int status) {
+void DownstreamConnection::ChargeResponse(int status) {
+  // Like Envoy, charged as the response head goes out, so a client that has the response sees it
+  // counted (a canary controller scraping right after its probe must not miss it).
+  listener_->http->codes.Charge(status);
+  listener_->listener->http_codes.Charge(status);
+}
+
+void DownstreamConnection::FinishRequest() {
   HttpStats& http = *listener_->http;
-  // 0: the client went away before any response; Envoy's downstream_rq_completed counts only
-  // requests that got one.
-  if (status != 0) {
-    http.codes.Charge(status);
-    listener_->listener->http_codes.Charge(status);
-  }
   http.downstream_rq_time.Record(static_cast<uint64_t>(ElapsedMs(request_start_)));
   http.downstream_rq_active.Dec();
 }
@@ -341,9 +342,10 @@ Task<DownstreamConnection::Result> DownstreamConnection::SendLocalReply(
   std::string text = body.empty() ? "" : absl::StrCat(body, "\n");
   http1::AppendLocalReply(status, text, head_request_, close, worker_.date_header(),
                           listener_->config->http.server_name, extra_headers, &out_);
+  ChargeResponse(status);
   ArmPhase(Phase::kResponse);
   bool written = co_await WriteDownstream(out_);
-  FinishRequest(status);
+  FinishRequest();
   // Release the parsed head bytes (nothing was forwarded).
   in_.Consume(std::min(parsed_bytes_, in_.size()));
   parsed_bytes_ = 0;
@@ -432,9 +434,10 @@ Task<DownstreamConnection::Result> DownstreamConnection::HandleRequest() {
     if (close) CountDrainClose();
     http1::AppendLocalReply(static_cast<int>(direct->status), direct->body, head_request_, close,
                             worker_.date_header(), hcm.server_name, nullptr, &out_);
+    ChargeResponse(static_cast<int>(direct->status));
     ArmPhase(Phase::kResponse);
     bool written = co_await WriteDownstream(out_);
-    FinishRequest(static_cast<int>(direct->status));
+    FinishRequest();
     in_.Consume(std::min(parsed_bytes_, in_.size()));
     parsed_bytes_ = 0;
     co_return (close || !written) ? Result::kClose : Result::kKeepAlive;
@@ -698,7 +701,7 @@ Task<DownstreamConnection::Step> DownstreamConnection::StreamRequestBody(
         http.downstream_rq_rx_reset.Inc();
         http.downstream_cx_destroy_remote_active_rq.Inc();
         ctx.stats->upstream_rq_cancelled.Inc();
-        FinishRequest(0);
+        FinishRequest();
         closed_ = true;
         result_ = Result::kClose;
         co_return Step::kDone;
@@ -855,6 +858,7 @@ Task<DownstreamConnection::Result> DownstreamConnection::ForwardResponse(
   AppendBodyPieces(response_parser_->Body(), chunked_out, done);
   upstream_->in.Consume(parsed_bytes_);
   parsed_bytes_ = 0;
+  ChargeResponse(status);
   ArmPhase(Phase::kResponse);
   bool ok = co_await WriteDownstream(out_);
   // While the body streams, the route timeout still counts from the end of the request.
@@ -918,7 +922,7 @@ Task<DownstreamConnection::Result> DownstreamConnection::ForwardResponse(
     http.rq_reset_after_downstream_response_started.Inc();
     stats.upstream_rq_rx_reset.Inc();
     CloseUpstream(ctx, /*remote=*/true);
-    FinishRequest(status);
+    FinishRequest();
     Abort();
     co_return Result::kClose;
   }
@@ -936,7 +940,7 @@ Task<DownstreamConnection::Result> DownstreamConnection::ForwardResponse(
       ctx.cluster->pool.Park(std::move(upstream_));
     }
   }
-  FinishRequest(status);
+  FinishRequest();
   co_return close ? Result::kClose : Result::kKeepAlive;
 }
 

@@ -92,7 +92,8 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   Task<bool> DiscardRequestBody();
   Task<void> CloseGracefully();
 
-  void FinishRequest(int status);
+  void ChargeResponse(int status);
+  void FinishRequest();
   void ChargeCluster(ClusterStats& stats, int status);
   // Counts downstream_cx_drain_close when a closing response is due to draining.
   void CountDrainClose();
