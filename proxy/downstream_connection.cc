@@ -68,10 +68,10 @@ absl::string_view StripPort(absl::string_view authority) {
 
 }  // namespace
 
-DownstreamConnection::DownstreamConnection(Worker& worker, size_t listener_index,
+DownstreamConnection::DownstreamConnection(Worker& worker, std::string listener_name,
                                            Socket socket)
     : worker_(worker),
-      listener_index_(listener_index),
+      listener_name_(std::move(listener_name)),
       socket_(std::move(socket)),
       opened_(Clock::now()) {
   boost::system::error_code ec;
@@ -96,6 +96,25 @@ void DownstreamConnection::OnDrain() {
   if (phase_ == Phase::kIdle && in_.empty()) ArmPhase(Phase::kIdle);
 }
 
+void DownstreamConnection::OnConfigUpdate() {
+  if (listener_ == nullptr || listener_gone_) return;
+  const ListenerEntry* current = worker_.config()->FindListener(listener_name_);
+  if (current != nullptr && current->config->config_hash == listener_hash_) return;
+  listener_gone_ = true;
+  OnDrain();
+}
+
+void DownstreamConnection::RefreshConfig() {
+  if (listener_gone_ || worker_.config().get() == config_.get()) return;
+  const ListenerEntry* current = worker_.config()->FindListener(listener_name_);
+  if (current == nullptr || current->config->config_hash != listener_hash_) {
+    listener_gone_ = true;  // keep the old config for the last request
+    return;
+  }
+  config_ = worker_.config();
+  listener_ = current;
+}
+
 void DownstreamConnection::Abort() {
   closed_ = true;
   boost::system::error_code ignored;
@@ -111,7 +130,7 @@ void DownstreamConnection::ArmPhase(Phase phase) {
     case Phase::kIdle:
       timeout = hcm.idle_timeout;
       // While draining, an idle connection gets a moment for a request already on the wire.
-      if (worker_.flags().draining.load(std::memory_order_relaxed)) {
+      if (worker_.flags().draining.load(std::memory_order_relaxed) || listener_gone_) {
         timeout = std::min(timeout, absl::Seconds(1));
       }
       break;
@@ -145,7 +164,14 @@ Task<void> DownstreamConnection::Run() {
   worker_.OnConnectionOpen(this);
   registered_ = true;
   config_ = worker_.config();
-  listener_ = &config_->listeners[listener_index_];
+  listener_ = config_->FindListener(listener_name_);
+  if (listener_ == nullptr) {
+    // The listener was removed between the accept and now.
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    co_return;
+  }
+  listener_hash_ = listener_->config->config_hash;
   // Connection-level metrics stay with the stats the connection opened under, even if the config
   // (and so listener_) changes while it is open.
   HttpStats& http = *listener_->http;
@@ -211,10 +237,7 @@ Task<bool> DownstreamConnection::ReadDownstream() {
 }
 
 Task<bool> DownstreamConnection::ReadRequestHead() {
-  if (worker_.config().get() != config_.get()) {
-    config_ = worker_.config();
-    listener_ = &config_->listeners[listener_index_];
-  }
+  RefreshConfig();
   parser_.emplace(limits_, &request_);
   parsed_bytes_ = 0;
   request_complete_ = false;
@@ -299,7 +322,8 @@ bool DownstreamConnection::ShouldClose() const {
       worker_.coarse_now() - opened_ >= ToClock(*max_duration)) {
     return true;  // max_connection_duration: the next response closes the connection
   }
-  return closed_ || !request_.keep_alive || !request_complete_ || timed_out_.has_value() ||
+  return closed_ || listener_gone_ || !request_.keep_alive || !request_complete_ ||
+         timed_out_.has_value() ||
          worker_.flags().draining.load(std::memory_order_relaxed) ||
          worker_.flags().health_check_failed.load(std::memory_order_relaxed);
 }

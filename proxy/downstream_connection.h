@@ -36,8 +36,7 @@ struct WorkerCluster;
 class DownstreamConnection : public std::enable_shared_from_this<DownstreamConnection>,
                              public Deadline {
  public:
-  DownstreamConnection(Worker& worker, size_t listener_index,
-                       Socket socket);
+  DownstreamConnection(Worker& worker, std::string listener_name, Socket socket);
   ~DownstreamConnection() override;
 
   // Serves requests until the connection closes.
@@ -48,6 +47,10 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   void OnDrain();
   // Closes the connection now, whatever it is doing (shutdown).
   void Abort();
+  // The worker has a new config. If this connection's listener was removed or changed by LDS,
+  // the connection drains: it finishes the request in progress on the config it started with,
+  // then closes (an idle one within a second).
+  void OnConfigUpdate();
 
  private:
   enum class Phase {
@@ -98,10 +101,14 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   // Counts downstream_cx_drain_close when a closing response is due to draining.
   void CountDrainClose();
   bool ShouldClose() const;
+  // Takes the worker's current config between requests, unless the listener is gone.
+  void RefreshConfig();
   std::string NewRequestId();
 
   Worker& worker_;
-  const size_t listener_index_;
+  const std::string listener_name_;
+  uint64_t listener_hash_ = 0;  // the listener version this connection was accepted by
+  bool listener_gone_ = false;  // that version was removed or replaced: drain
   Socket socket_;
   std::string remote_address_;  // client IP, for x-forwarded-for
   std::chrono::steady_clock::time_point opened_;

@@ -123,4 +123,15 @@ ServerStats::ServerStats(stats::Store& store)
       total_connections(store.GetGauge("server.total_connections")),
       days_until_first_cert_expiring(store.GetGauge("server.days_until_first_cert_expiring")) {}
 
+ManagerStats::ManagerStats(stats::Store& store)
+    : cluster_added(store.GetCounter("cluster_manager.cluster_added")),
+      cluster_modified(store.GetCounter("cluster_manager.cluster_modified")),
+      cluster_removed(store.GetCounter("cluster_manager.cluster_removed")),
+      active_clusters(store.GetGauge("cluster_manager.active_clusters")),
+      listener_added(store.GetCounter("listener_manager.listener_added")),
+      listener_modified(store.GetCounter("listener_manager.listener_modified")),
+      listener_removed(store.GetCounter("listener_manager.listener_removed")),
+      listener_create_failure(store.GetCounter("listener_manager.listener_create_failure")),
+      total_listeners_active(store.GetGauge("listener_manager.total_listeners_active")) {}
+
 }  // namespace proxy

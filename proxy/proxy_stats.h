@@ -120,4 +120,19 @@ struct ServerStats {
   stats::Gauge& days_until_first_cert_expiring;
 };
 
+// cluster_manager. and listener_manager.: what config updates did to clusters and listeners.
+struct ManagerStats {
+  explicit ManagerStats(stats::Store& store);
+
+  stats::Counter& cluster_added;
+  stats::Counter& cluster_modified;
+  stats::Counter& cluster_removed;
+  stats::Gauge& active_clusters;
+  stats::Counter& listener_added;
+  stats::Counter& listener_modified;
+  stats::Counter& listener_removed;
+  stats::Counter& listener_create_failure;
+  stats::Gauge& total_listeners_active;
+};
+
 }  // namespace proxy

@@ -6,11 +6,13 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "boost/asio/post.hpp"
@@ -67,22 +69,27 @@ absl::StatusOr<int> BindListenerSocket(const tcp::endpoint& endpoint, int backlo
 
 }  // namespace
 
-// A STRICT_DNS or LOGICAL_DNS cluster's resolution state (main thread).
+// A STRICT_DNS or LOGICAL_DNS cluster's resolution state (main thread). Replaced when the
+// cluster's endpoints change; `id` lets late resolver callbacks of a replaced one be ignored.
 struct Server::DnsCluster {
-  DnsCluster(asio::io_context& io, std::shared_ptr<const routing::Cluster> c)
-      : cluster(std::move(c)), resolver(io), refresh(io) {}
+  DnsCluster(asio::io_context& io, std::shared_ptr<const routing::Cluster> c, uint64_t i)
+      : cluster(std::move(c)), id(i), resolver(io), refresh(io) {}
   std::shared_ptr<const routing::Cluster> cluster;
+  const uint64_t id;
   tcp::resolver resolver;
   asio::steady_timer refresh;
-  std::vector<std::vector<UpstreamHost>> results;  // per endpoint, from the last round
+  std::vector<std::vector<UpstreamHost>> results;  // per endpoint, from the round in flight
+  std::vector<UpstreamHost> hosts;                 // from the last good round
   size_t outstanding = 0;
   bool first_round_done = false;
+  bool counts_for_init = false;  // a static cluster: LIVE waits for its first round
 };
 
 Server::Server(Options options, xds::BootstrapConfig bootstrap)
     : options_(std::move(options)),
       bootstrap_(std::move(bootstrap)),
       server_stats_(store_),
+      manager_stats_(store_),
       admin_(io_),
       signals_(io_, SIGTERM, SIGINT),
       housekeeping_(io_),
@@ -109,7 +116,7 @@ void Server::UpdateServerStats() {
 }
 
 int Server::Run() {
-  snapshot_ = xds::ConfigSnapshot::FromBootstrap(bootstrap_);
+  dynamic_ = std::make_unique<xds::DynamicConfig>(bootstrap_, absl::Now());
   const unsigned concurrency =
       options_.concurrency.value_or(std::max(1u, std::thread::hardware_concurrency()));
   server_stats_.concurrency.Set(concurrency);
@@ -118,8 +125,7 @@ int Server::Run() {
     const uint64_t seed = (static_cast<uint64_t>(seeder()) << 32) ^ seeder() ^ i;
     workers_.push_back(std::make_unique<Worker>(static_cast<int>(i), seed, &flags_));
   }
-  Publish(BuildServingConfig());
-  if (absl::Status status = BindListeners(); !status.ok()) {
+  if (absl::Status status = ApplySnapshot(dynamic_->snapshot()); !status.ok()) {
     spdlog::critical("{}", std::string(status.message()));
     return 1;
   }
@@ -144,7 +150,15 @@ int Server::Run() {
       Shutdown();
     }
   });
-  StartDns();
+  // Do not wait forever for DNS: Envoy's cluster warming is bounded too.
+  init_timer_.expires_after(kInitTimeout);
+  init_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || initialized_) return;
+    dns_init_timed_out_ = true;
+    MaybeFinishInitialization();
+  });
+  StartAds();
+  MaybeFinishInitialization();
   // Housekeeping: server gauges once a second.
   std::function<void()> tick = [this, &tick] {
     UpdateServerStats();
@@ -155,20 +169,184 @@ int Server::Run() {
   };
   tick();
   io_.run();
+  if (ads_ != nullptr) ads_->Shutdown();
   for (auto& worker : workers_) worker->Join();
   spdlog::info("exited");
   return exit_code_;
 }
 
+void Server::StartAds() {
+  if (!bootstrap_.dynamic_resources.ads.has_value()) {
+    ads_initialized_ = true;
+    return;
+  }
+  xds::AdsClient::Hooks hooks;
+  hooks.post = [this](std::function<void()> task) { asio::post(io_, std::move(task)); };
+  hooks.post_after = [this](absl::Duration delay, std::function<void()> task) {
+    auto timer = std::make_shared<asio::steady_timer>(io_, absl::ToChronoNanoseconds(delay));
+    timer->async_wait([timer, task = std::move(task)](boost::system::error_code ec) {
+      if (!ec) task();
+    });
+  };
+  hooks.apply = [this](std::shared_ptr<const xds::ConfigSnapshot> snapshot) {
+    return ApplySnapshot(std::move(snapshot));
+  };
+  hooks.initialized = [this] {
+    ads_initialized_ = true;
+    MaybeFinishInitialization();
+  };
+  ads_ = std::make_unique<xds::AdsClient>(bootstrap_, dynamic_.get(), &store_, std::move(hooks));
+  ads_->Start();
+}
+
+absl::Status Server::ApplySnapshot(std::shared_ptr<const xds::ConfigSnapshot> snapshot) {
+  // 1. Sockets for new listeners, and for listeners whose address changed. Nothing changes if
+  //    one cannot be bound.
+  std::vector<BoundListener> next;
+  std::vector<PendingListener> new_fds;
+  std::vector<std::string> retired;  // names whose current sockets go
+  for (const xds::ListenerConfig& listener : snapshot->listeners()) {
+    auto existing = std::find_if(bound_listeners_.begin(), bound_listeners_.end(),
+                                 [&](const BoundListener& b) { return b.name == listener.name; });
+    if (existing != bound_listeners_.end() && existing->address == listener.address) {
+      next.push_back(*existing);
+      continue;
+    }
+    BoundListener bound;
+    if (absl::Status status = BindListener(listener, &bound, &new_fds); !status.ok()) {
+      for (const PendingListener& pending : new_fds) ::close(pending.fd);
+      manager_stats_.listener_create_failure.Inc();
+      return status;
+    }
+    if (existing != bound_listeners_.end()) retired.push_back(listener.name);
+    next.push_back(std::move(bound));
+  }
+  for (const BoundListener& old : bound_listeners_) {
+    if (std::none_of(next.begin(), next.end(),
+                     [&](const BoundListener& b) { return b.name == old.name; })) {
+      retired.push_back(old.name);
+    }
+  }
+
+  // 2. Publish, then retire old sockets and hand over new ones (each worker's mailbox keeps
+  //    this order, so a connection never arrives for a listener its worker does not know).
+  if (snapshot_ != nullptr) CountConfigChanges(*snapshot_, *snapshot);
+  bound_listeners_ = std::move(next);
+  snapshot_ = std::move(snapshot);
+  ReconcileDns();
+  Publish(BuildServingConfig());
+  for (const std::string& name : retired) {
+    std::erase_if(pending_listener_fds_, [&](const PendingListener& pending) {
+      if (pending.name != name) return false;
+      ::close(pending.fd);
+      return true;
+    });
+    for (auto& worker : workers_) {
+      Worker* w = worker.get();
+      w->Post([w, name] { w->RemoveListener(name); });
+    }
+  }
+  pending_listener_fds_.insert(pending_listener_fds_.end(), new_fds.begin(), new_fds.end());
+  if (initialized_) HandOverListeners();
+  manager_stats_.active_clusters.Set(static_cast<int64_t>(snapshot_->clusters().size()));
+  manager_stats_.total_listeners_active.Set(static_cast<int64_t>(snapshot_->listeners().size()));
+  return absl::OkStatus();
+}
+
+void Server::CountConfigChanges(const xds::ConfigSnapshot& before,
+                                const xds::ConfigSnapshot& after) {
+  for (const auto& cluster : after.clusters()) {
+    const routing::Cluster* old = before.FindCluster(cluster->config().name);
+    if (old == nullptr) {
+      manager_stats_.cluster_added.Inc();
+    } else if (old != cluster.get()) {
+      manager_stats_.cluster_modified.Inc();
+    }
+  }
+  for (const auto& cluster : before.clusters()) {
+    if (after.FindCluster(cluster->config().name) == nullptr) {
+      manager_stats_.cluster_removed.Inc();
+    }
+  }
+  auto find = [](const xds::ConfigSnapshot& snapshot, const std::string& name) {
+    for (const xds::ListenerConfig& listener : snapshot.listeners()) {
+      if (listener.name == name) return &listener;
+    }
+    return static_cast<const xds::ListenerConfig*>(nullptr);
+  };
+  for (const xds::ListenerConfig& listener : after.listeners()) {
+    const xds::ListenerConfig* old = find(before, listener.name);
+    if (old == nullptr) {
+      manager_stats_.listener_added.Inc();
+    } else if (old->config_hash != listener.config_hash) {
+      manager_stats_.listener_modified.Inc();
+    }
+  }
+  for (const xds::ListenerConfig& listener : before.listeners()) {
+    if (find(after, listener.name) == nullptr) manager_stats_.listener_removed.Inc();
+  }
+}
+
+absl::Status Server::BindListener(const xds::ListenerConfig& listener, BoundListener* bound,
+                                  std::vector<PendingListener>* fds) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(listener.address.address, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("listener \"", listener.name, "\": ", ec.message()));
+  }
+  tcp::endpoint endpoint(address, static_cast<uint16_t>(listener.address.port));
+  const int backlog = static_cast<int>(listener.tcp_backlog_size.value_or(1024));
+  auto failure = [&](const absl::Status& status) {
+    return absl::UnavailableError(absl::StrCat("listener \"", listener.name,
+                                               "\": cannot listen on ",
+                                               listener.address.ToString(), ": ",
+                                               status.message()));
+  };
+  if (absl::Status free = CheckPortFree(endpoint); !free.ok()) return failure(free);
+  for (auto& worker : workers_) {
+    absl::StatusOr<int> fd = BindListenerSocket(endpoint, backlog);
+    if (!fd.ok()) return failure(fd.status());
+    if (endpoint.port() == 0) {
+      // Port 0: the first socket picks the port; the other workers' sockets share it.
+      sockaddr_storage storage;
+      socklen_t length = sizeof(storage);
+      ::getsockname(*fd, reinterpret_cast<sockaddr*>(&storage), &length);
+      tcp::endpoint picked;
+      std::memcpy(picked.data(), &storage, length);
+      endpoint.port(picked.port());
+    }
+    fds->push_back({worker.get(), listener.name, *fd, address.is_v6()});
+  }
+  *bound = {.name = listener.name, .address = listener.address, .endpoint = endpoint};
+  return absl::OkStatus();
+}
+
+void Server::HandOverListeners() {
+  for (const PendingListener& pending : pending_listener_fds_) {
+    if (accepting_stopped_) {
+      ::close(pending.fd);  // draining: no new listener starts accepting
+      continue;
+    }
+    Worker* w = pending.worker;
+    w->Post([w, name = pending.name, fd = pending.fd, v6 = pending.v6] {
+      w->AddListener(name, fd, v6);
+    });
+  }
+  pending_listener_fds_.clear();
+}
+
 std::shared_ptr<const ServingConfig> Server::BuildServingConfig() {
   auto serving = std::make_shared<ServingConfig>();
   serving->snapshot = snapshot_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const ClusterEntry>> entries;
   for (const auto& cluster : snapshot_->clusters()) {
     const routing::ClusterConfig& config = cluster->config();
     auto& stats = cluster_stats_[config.name];
     if (stats == nullptr) stats = std::make_unique<ClusterStats>(store_, config.name);
     auto existing = cluster_entries_.find(config.name);
     if (existing != cluster_entries_.end() && existing->second->cluster == cluster) {
+      entries.emplace(config.name, existing->second);
       serving->clusters.emplace(config.name, existing->second);
       continue;
     }
@@ -180,7 +358,7 @@ std::shared_ptr<const ServingConfig> Server::BuildServingConfig() {
       for (const routing::EndpointConfig& endpoint : config.endpoints) {
         boost::system::error_code ec;
         auto address = asio::ip::make_address(endpoint.address, ec);
-        if (ec) continue;  // validated already; DNS names are resolved separately
+        if (ec) continue;  // validated already
         UpstreamHost host;
         host.endpoint = tcp::endpoint(address, static_cast<uint16_t>(endpoint.port));
         host.address = absl::StrCat(address.is_v6() ? "[" : "", endpoint.address,
@@ -190,14 +368,20 @@ std::shared_ptr<const ServingConfig> Server::BuildServingConfig() {
         host.healthy = Healthy(endpoint.health_status);
         entry->hosts.push_back(std::move(host));
       }
+    } else if (auto dns = dns_clusters_.find(config.name); dns != dns_clusters_.end()) {
+      entry->hosts = dns->second->hosts;  // the last resolution (empty until the first)
+    }
+    if (existing != cluster_entries_.end()) {
+      entry->hosts_version = existing->second->hosts_version + 1;
     }
     int healthy = 0;
     for (const UpstreamHost& host : entry->hosts) healthy += host.healthy ? 1 : 0;
     stats->membership_total.Set(static_cast<int64_t>(entry->hosts.size()));
     stats->membership_healthy.Set(healthy);
-    cluster_entries_[config.name] = entry;
+    entries.emplace(config.name, entry);
     serving->clusters.emplace(config.name, std::move(entry));
   }
+  cluster_entries_ = std::move(entries);
   for (const xds::ListenerConfig& listener : snapshot_->listeners()) {
     ListenerEntry entry;
     entry.config = &listener;
@@ -218,7 +402,7 @@ std::shared_ptr<const ServingConfig> Server::BuildServingConfig() {
         }
       }
     }
-    serving->listeners.push_back(std::move(entry));
+    serving->listeners.emplace(listener.name, std::move(entry));
   }
   return serving;
 }
@@ -229,46 +413,6 @@ void Server::Publish(std::shared_ptr<const ServingConfig> config) {
     Worker* w = worker.get();
     w->Post([w, config] { w->ApplyConfig(config); });
   }
-}
-
-absl::Status Server::BindListeners() {
-  const auto& listeners = snapshot_->listeners();
-  for (size_t i = 0; i < listeners.size(); ++i) {
-    const xds::ListenerConfig& listener = listeners[i];
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(listener.address.address, ec);
-    if (ec) return absl::InvalidArgumentError(absl::StrCat("listener ", listener.name, ": ", ec.message()));
-    tcp::endpoint endpoint(address, static_cast<uint16_t>(listener.address.port));
-    const int backlog = static_cast<int>(listener.tcp_backlog_size.value_or(1024));
-    if (absl::Status free = CheckPortFree(endpoint); !free.ok()) {
-      return absl::UnavailableError(absl::StrCat("cannot listen on ", listener.address.ToString(),
-                                                 " (listener ", listener.name,
-                                                 "): ", free.message()));
-    }
-    for (auto& worker : workers_) {
-      absl::StatusOr<int> fd = BindListenerSocket(endpoint, backlog);
-      if (!fd.ok()) {
-        return absl::UnavailableError(absl::StrCat("cannot listen on ", listener.address.ToString(),
-                                                   " (listener ", listener.name,
-                                                   "): ", fd.status().message()));
-      }
-      if (endpoint.port() == 0) {
-        // Port 0: the first socket picks the port; the other workers' sockets share it.
-        sockaddr_storage storage;
-        socklen_t length = sizeof(storage);
-        ::getsockname(*fd, reinterpret_cast<sockaddr*>(&storage), &length);
-        tcp::endpoint bound;
-        std::memcpy(bound.data(), &storage, length);
-        endpoint.port(bound.port());
-      }
-      Worker* w = worker.get();
-      const bool v6 = address.is_v6();
-      // Handed over when the server becomes LIVE (FinishInitialization).
-      pending_listener_fds_.push_back({w, i, *fd, v6});
-    }
-    bound_listeners_.push_back({listener.name, endpoint});
-  }
-  return absl::OkStatus();
 }
 
 absl::Status Server::StartAdmin() {
@@ -298,46 +442,57 @@ absl::Status Server::StartAdmin() {
   return absl::OkStatus();
 }
 
-void Server::StartDns() {
+void Server::ReconcileDns() {
+  absl::flat_hash_set<std::string> wanted;
   for (const auto& cluster : snapshot_->clusters()) {
-    const auto type = cluster->config().type;
-    if (type != routing::DiscoveryType::kStrictDns && type != routing::DiscoveryType::kLogicalDns) {
+    const routing::ClusterConfig& config = cluster->config();
+    if (config.type != routing::DiscoveryType::kStrictDns &&
+        config.type != routing::DiscoveryType::kLogicalDns) {
       continue;
     }
-    dns_clusters_.push_back(std::make_unique<DnsCluster>(io_, cluster));
-  }
-  dns_pending_ = static_cast<int>(dns_clusters_.size());
-  if (dns_pending_ == 0) {
-    FinishInitialization();
-    return;
-  }
-  // Do not wait forever for DNS: Envoy's cluster warming is bounded too.
-  init_timer_.expires_after(kInitTimeout);
-  init_timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec && !initialized_) {
-      spdlog::warn("DNS did not answer for every cluster within {} s; starting anyway",
-                   kInitTimeout.count());
-      FinishInitialization();
+    wanted.insert(config.name);
+    std::unique_ptr<DnsCluster>& dns = dns_clusters_[config.name];
+    if (dns != nullptr && dns->cluster == cluster) continue;
+    if (dns != nullptr && dns->cluster->config().endpoints == config.endpoints &&
+        dns->cluster->config().type == config.type &&
+        dns->cluster->config().dns_lookup_family == config.dns_lookup_family) {
+      dns->cluster = cluster;  // same names to resolve: keep the hosts, new settings next round
+      continue;
     }
-  });
-  for (size_t i = 0; i < dns_clusters_.size(); ++i) ResolveCluster(i);
+    auto fresh = std::make_unique<DnsCluster>(io_, cluster, ++dns_ids_);
+    // Until the new names resolve, the old hosts (if any) keep serving.
+    if (dns != nullptr) fresh->hosts = dns->hosts;
+    fresh->counts_for_init = !initialized_ && dns == nullptr;
+    dns = std::move(fresh);
+    ResolveCluster(config.name);
+  }
+  for (auto it = dns_clusters_.begin(); it != dns_clusters_.end();) {
+    if (wanted.contains(it->first)) {
+      ++it;
+    } else {
+      dns_clusters_.erase(it++);  // the resolver's destructor cancels what is in flight
+    }
+  }
 }
 
-void Server::ResolveCluster(size_t index) {
-  DnsCluster& dns = *dns_clusters_[index];
+void Server::ResolveCluster(const std::string& name) {
+  DnsCluster& dns = *dns_clusters_[name];
   const routing::ClusterConfig& config = dns.cluster->config();
   dns.results.assign(config.endpoints.size(), {});
   dns.outstanding = config.endpoints.size();
   if (dns.outstanding == 0) {
-    OnDnsResolved(index, {});
+    OnDnsResolved(name, dns.id, {});
     return;
   }
   for (size_t e = 0; e < config.endpoints.size(); ++e) {
     const routing::EndpointConfig& endpoint = config.endpoints[e];
     dns.resolver.async_resolve(
         endpoint.address, std::to_string(endpoint.port),
-        [this, index, e](boost::system::error_code ec, tcp::resolver::results_type results) {
-          DnsCluster& dns = *dns_clusters_[index];
+        [this, name, id = dns.id, e](boost::system::error_code ec,
+                                     tcp::resolver::results_type results) {
+          auto it = dns_clusters_.find(name);
+          if (shutting_down_ || it == dns_clusters_.end() || it->second->id != id) return;
+          DnsCluster& dns = *it->second;
           const routing::ClusterConfig& config = dns.cluster->config();
           const routing::EndpointConfig& endpoint = config.endpoints[e];
           std::vector<tcp::endpoint> v4, v6;
@@ -383,47 +538,62 @@ void Server::ResolveCluster(size_t index) {
             for (auto& list : dns.results) {
               for (auto& host : list) hosts.push_back(std::move(host));
             }
-            OnDnsResolved(index, std::move(hosts));
+            OnDnsResolved(name, id, std::move(hosts));
           }
         });
   }
 }
 
-void Server::OnDnsResolved(size_t index, std::vector<UpstreamHost> hosts) {
-  DnsCluster& dns = *dns_clusters_[index];
-  const std::string& name = dns.cluster->config().name;
-  auto current = cluster_entries_.find(name);
-  bool changed = current == cluster_entries_.end() ||
-                 current->second->hosts.size() != hosts.size();
-  if (!changed) {
-    for (size_t i = 0; i < hosts.size(); ++i) {
-      changed = changed || !(current->second->hosts[i].endpoint == hosts[i].endpoint);
-    }
+void Server::OnDnsResolved(const std::string& name, uint64_t id,
+                           std::vector<UpstreamHost> hosts) {
+  auto it = dns_clusters_.find(name);
+  if (it == dns_clusters_.end() || it->second->id != id) return;
+  DnsCluster& dns = *it->second;
+  bool changed = dns.hosts.size() != hosts.size();
+  for (size_t i = 0; !changed && i < hosts.size(); ++i) {
+    changed = !(dns.hosts[i].endpoint == hosts[i].endpoint);
   }
   // A failed refresh (no addresses) keeps the last good hosts, as Envoy does.
-  if (hosts.empty() && current != cluster_entries_.end() && !current->second->hosts.empty()) {
-    changed = false;
-  }
-  if (changed && current != cluster_entries_.end()) {
-    auto entry = std::make_shared<ClusterEntry>(*current->second);
-    entry->hosts = std::move(hosts);
-    ++entry->hosts_version;
-    int healthy = 0;
-    for (const UpstreamHost& host : entry->hosts) healthy += host.healthy ? 1 : 0;
-    entry->stats->membership_total.Set(static_cast<int64_t>(entry->hosts.size()));
-    entry->stats->membership_healthy.Set(healthy);
-    cluster_entries_[name] = entry;
-    Publish(BuildServingConfig());
+  if (hosts.empty() && !dns.hosts.empty()) changed = false;
+  if (changed) {
+    dns.hosts = hosts;
+    auto current = cluster_entries_.find(name);
+    if (current != cluster_entries_.end()) {
+      auto entry = std::make_shared<ClusterEntry>(*current->second);
+      entry->hosts = std::move(hosts);
+      ++entry->hosts_version;
+      int healthy = 0;
+      for (const UpstreamHost& host : entry->hosts) healthy += host.healthy ? 1 : 0;
+      entry->stats->membership_total.Set(static_cast<int64_t>(entry->hosts.size()));
+      entry->stats->membership_healthy.Set(healthy);
+      cluster_entries_[name] = entry;
+      Publish(BuildServingConfig());
+    }
   }
   if (!dns.first_round_done) {
     dns.first_round_done = true;
-    if (--dns_pending_ == 0 && !initialized_) FinishInitialization();
+    MaybeFinishInitialization();
   }
   if (shutting_down_) return;
   dns.refresh.expires_after(absl::ToChronoNanoseconds(dns.cluster->config().dns_refresh_rate));
-  dns.refresh.async_wait([this, index](boost::system::error_code ec) {
-    if (!ec && !shutting_down_) ResolveCluster(index);
+  dns.refresh.async_wait([this, name, id](boost::system::error_code ec) {
+    auto it = dns_clusters_.find(name);
+    if (ec || shutting_down_ || it == dns_clusters_.end() || it->second->id != id) return;
+    ResolveCluster(name);
   });
+}
+
+void Server::MaybeFinishInitialization() {
+  if (initialized_ || shutting_down_ || !ads_initialized_) return;
+  if (!dns_init_timed_out_) {
+    for (const auto& [name, dns] : dns_clusters_) {
+      if (dns->counts_for_init && !dns->first_round_done) return;
+    }
+  } else {
+    spdlog::warn("DNS did not answer for every cluster within {} s; starting anyway",
+                 kInitTimeout.count());
+  }
+  FinishInitialization();
 }
 
 void Server::FinishInitialization() {
@@ -431,14 +601,7 @@ void Server::FinishInitialization() {
   initialized_ = true;
   boost::system::error_code ignored;
   init_timer_.cancel(ignored);
-  for (const PendingListener& pending : pending_listener_fds_) {
-    Worker* w = pending.worker;
-    const size_t listener = pending.listener_index;
-    const int fd = pending.fd;
-    const bool v6 = pending.v6;
-    w->Post([w, listener, fd, v6] { w->AddListener(listener, fd, v6); });
-  }
-  pending_listener_fds_.clear();
+  HandOverListeners();
   UpdateServerStats();
   spdlog::info("{} listener(s) serving with {} worker(s)", bound_listeners_.size(),
                workers_.size());
@@ -503,13 +666,14 @@ void Server::CheckDrain() {
 void Server::Shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
+  if (ads_ != nullptr) ads_->Shutdown();
   admin_.Stop();
   boost::system::error_code ignored;
   signals_.cancel(ignored);
   housekeeping_.cancel(ignored);
   init_timer_.cancel(ignored);
   drain_timer_.cancel(ignored);
-  for (auto& dns : dns_clusters_) {
+  for (auto& [name, dns] : dns_clusters_) {
     dns->refresh.cancel(ignored);
     dns->resolver.cancel();
   }

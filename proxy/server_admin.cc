@@ -1,6 +1,7 @@
 // The admin endpoints (Envoy's formats: docs/root/operations/admin.rst), registered by the
 // Server on the main thread.
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "re2/re2.h"
@@ -173,6 +174,8 @@ void Server::RegisterAdminHandlers() {
       });
   admin_.AddHandler("/clusters", "upstream cluster status", false, [this](const AdminRequest&) {
     std::string body;
+    absl::flat_hash_set<std::string> static_clusters;
+    for (const auto& cluster : bootstrap_.clusters) static_clusters.insert(cluster->config().name);
     for (const auto& [name, entry] : serving_->clusters) {
       const routing::CircuitBreakerConfig& cb = entry->cluster->config().circuit_breakers;
       absl::StrAppend(&body, name, "::default_priority::max_connections::", cb.max_connections,
@@ -180,7 +183,8 @@ void Server::RegisterAdminHandlers() {
                       cb.max_pending_requests, "\n", name,
                       "::default_priority::max_requests::", cb.max_requests, "\n", name,
                       "::default_priority::max_retries::", cb.max_retries, "\n", name,
-                      "::added_via_api::false\n");
+                      "::added_via_api::", static_clusters.contains(name) ? "false" : "true",
+                      "\n");
       for (const UpstreamHost& host : entry->hosts) {
         const std::string prefix = absl::StrCat(name, "::", host.address, "::");
         absl::StrAppend(&body, prefix, "hostname::", host.hostname, "\n", prefix,
@@ -195,7 +199,8 @@ void Server::RegisterAdminHandlers() {
                     [this](const AdminRequest&) {
                       return AdminResponse{.status = 200,
                                            .content_type = "application/json",
-                                           .body = xds::RenderConfigDump(bootstrap_, started_)};
+                                           .body = xds::RenderConfigDump(bootstrap_, started_,
+                                                                          dynamic_.get())};
                     });
   admin_.AddHandler("/healthcheck/fail", "cause the server to fail health checks", true,
                     [this](const AdminRequest&) {

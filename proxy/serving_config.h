@@ -46,11 +46,17 @@ struct ListenerEntry {
 struct ServingConfig {
   std::shared_ptr<const xds::ConfigSnapshot> snapshot;
   absl::flat_hash_map<std::string, std::shared_ptr<const ClusterEntry>> clusters;
-  std::vector<ListenerEntry> listeners;  // parallel to snapshot->listeners()
+  // By listener name: connections find their listener by name, because LDS adds and removes
+  // listeners between snapshots.
+  absl::flat_hash_map<std::string, ListenerEntry> listeners;
 
   const ClusterEntry* FindCluster(absl::string_view name) const {
     auto it = clusters.find(name);
     return it == clusters.end() ? nullptr : it->second.get();
+  }
+  const ListenerEntry* FindListener(absl::string_view name) const {
+    auto it = listeners.find(name);
+    return it == listeners.end() ? nullptr : &it->second;
   }
 };
 

@@ -42,7 +42,8 @@ std::vector<routing::lb::Host> LbHosts(const ClusterEntry& entry) {
   return hosts;
 }
 
-Task<void> AcceptLoop(Worker* worker, Acceptor* acceptor, size_t listener_index) {
+Task<void> AcceptLoop(Worker* worker, std::shared_ptr<Acceptor> acceptor,
+                      std::string listener_name) {
   Timer backoff(acceptor->get_executor());
   while (acceptor->is_open()) {
     auto [ec, socket] = co_await acceptor->async_accept(kNoThrow);
@@ -55,7 +56,7 @@ Task<void> AcceptLoop(Worker* worker, Acceptor* acceptor, size_t listener_index)
       continue;
     }
     auto connection =
-        std::make_shared<DownstreamConnection>(*worker, listener_index, std::move(socket));
+        std::make_shared<DownstreamConnection>(*worker, listener_name, std::move(socket));
     asio::co_spawn(worker->io(), connection->Run(), asio::detached);
   }
 }
@@ -189,6 +190,8 @@ void Worker::ApplyConfig(std::shared_ptr<const ServingConfig> config) {
   }
   clusters_ = std::move(next);
   config_ = std::move(config);
+  std::vector<DownstreamConnection*> connections = connections_;
+  for (DownstreamConnection* connection : connections) connection->OnConfigUpdate();
 }
 
 WorkerCluster* Worker::AcquireCluster(absl::string_view name) {
@@ -205,8 +208,8 @@ void Worker::ReleaseCluster(WorkerCluster* cluster) {
   if (it != removed_clusters_.end()) removed_clusters_.erase(it);
 }
 
-void Worker::AddListener(size_t listener_index, int fd, bool v6) {
-  auto acceptor = std::make_unique<Acceptor>(io_);
+void Worker::AddListener(const std::string& name, int fd, bool v6) {
+  auto acceptor = std::make_shared<Acceptor>(io_);
   boost::system::error_code ec;
   acceptor->assign(v6 ? tcp::v6() : tcp::v4(), fd, ec);
   if (ec) {
@@ -214,15 +217,26 @@ void Worker::AddListener(size_t listener_index, int fd, bool v6) {
     ::close(fd);
     return;
   }
-  Acceptor* raw = acceptor.get();
-  acceptors_.push_back(std::move(acceptor));
-  asio::co_spawn(io_, AcceptLoop(this, raw, listener_index), asio::detached);
+  acceptors_.push_back({name, acceptor});
+  asio::co_spawn(io_, AcceptLoop(this, std::move(acceptor), name), asio::detached);
+}
+
+void Worker::RemoveListener(const std::string& name) {
+  for (auto it = acceptors_.begin(); it != acceptors_.end();) {
+    if (it->name != name) {
+      ++it;
+      continue;
+    }
+    boost::system::error_code ignored;
+    it->acceptor->close(ignored);
+    it = acceptors_.erase(it);
+  }
 }
 
 void Worker::StopAccepting() {
-  for (auto& acceptor : acceptors_) {
+  for (auto& listener : acceptors_) {
     boost::system::error_code ignored;
-    acceptor->close(ignored);
+    listener.acceptor->close(ignored);
   }
 }
 

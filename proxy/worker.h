@@ -68,8 +68,11 @@ class Worker {
 
   // --- Main thread → worker (through Post) ---
   void ApplyConfig(std::shared_ptr<const ServingConfig> config);
-  // Starts accepting on an already bound and listening socket for listener `listener_index`.
-  void AddListener(size_t listener_index, int fd, bool v6);
+  // Starts accepting on an already bound and listening socket for listener `name`.
+  void AddListener(const std::string& name, int fd, bool v6);
+  // Stops accepting for listener `name` (removed, or moved to another address by LDS); its
+  // connections drain as the next ApplyConfig tells them.
+  void RemoveListener(const std::string& name);
   void StopAccepting();
   // Draining began (flags().draining is set): idle connections get a short deadline.
   void StartDrain();
@@ -122,7 +125,11 @@ class Worker {
   absl::flat_hash_map<std::string, std::unique_ptr<WorkerCluster>> clusters_;
   std::vector<std::unique_ptr<WorkerCluster>> removed_clusters_;  // awaiting in_flight == 0
 
-  std::vector<std::unique_ptr<Acceptor>> acceptors_;
+  struct ListenerSocket {
+    std::string name;
+    std::shared_ptr<Acceptor> acceptor;  // shared with its accept loop, which outlives a removal
+  };
+  std::vector<ListenerSocket> acceptors_;
   std::vector<DownstreamConnection*> connections_;
   std::atomic<int> active_connections_{0};
   bool shutting_down_ = false;

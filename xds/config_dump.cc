@@ -9,7 +9,21 @@
 
 namespace xds {
 
-std::string RenderConfigDump(const BootstrapConfig& bootstrap, absl::Time loaded_at) {
+namespace {
+
+google::protobuf::Timestamp ToTimestamp(absl::Time time) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
+}
+
+void PackRaw(const DynamicConfig::ResourceInfo& info, google::protobuf::Any* any) {
+  any->set_type_url(info.type_url);
+  any->set_value(info.value);
+}
+
+}  // namespace
+
+std::string RenderConfigDump(const BootstrapConfig& bootstrap, absl::Time loaded_at,
+                             const DynamicConfig* dynamic) {
   namespace admin = envoy::admin::v3;
   envoy::config::bootstrap::v3::Bootstrap proto;
   google::protobuf::util::JsonParseOptions parse;
@@ -30,6 +44,16 @@ std::string RenderConfigDump(const BootstrapConfig& bootstrap, absl::Time loaded
     entry->mutable_cluster()->PackFrom(cluster);
     *entry->mutable_last_updated() = updated;
   }
+  if (dynamic != nullptr) {
+    clusters.set_version_info(dynamic->version(ResourceType::kCluster));
+    for (const DynamicConfig::ResourceInfo& info : dynamic->Resources(ResourceType::kCluster)) {
+      auto* entry = info.warming ? clusters.add_dynamic_warming_clusters()
+                                 : clusters.add_dynamic_active_clusters();
+      entry->set_version_info(info.version);
+      PackRaw(info, entry->mutable_cluster());
+      *entry->mutable_last_updated() = ToTimestamp(info.last_updated);
+    }
+  }
   dump.add_configs()->PackFrom(clusters);
 
   admin::ListenersConfigDump listeners;
@@ -48,6 +72,23 @@ std::string RenderConfigDump(const BootstrapConfig& bootstrap, absl::Time loaded
           *route->mutable_last_updated() = updated;
         }
       }
+    }
+  }
+  if (dynamic != nullptr) {
+    listeners.set_version_info(dynamic->version(ResourceType::kListener));
+    for (const DynamicConfig::ResourceInfo& info : dynamic->Resources(ResourceType::kListener)) {
+      auto* entry = listeners.add_dynamic_listeners();
+      entry->set_name(info.name);
+      auto* state = info.warming ? entry->mutable_warming_state() : entry->mutable_active_state();
+      state->set_version_info(info.version);
+      PackRaw(info, state->mutable_listener());
+      *state->mutable_last_updated() = ToTimestamp(info.last_updated);
+    }
+    for (const DynamicConfig::ResourceInfo& info : dynamic->Resources(ResourceType::kRoute)) {
+      auto* entry = routes.add_dynamic_route_configs();
+      entry->set_version_info(info.version);
+      PackRaw(info, entry->mutable_route_config());
+      *entry->mutable_last_updated() = ToTimestamp(info.last_updated);
     }
   }
   dump.add_configs()->PackFrom(listeners);

@@ -89,6 +89,10 @@ struct ListenerConfig {
   DrainType drain_type = DrainType::kDefault;
   TrafficDirection traffic_direction = TrafficDirection::kUnspecified;
   std::optional<uint32_t> tcp_backlog_size;
+  // Identifies this version of the listener: an LDS update that changes it (anything but the
+  // route table RDS supplies) opens a new listener and drains the old one's connections.
+  // 0 for static listeners.
+  uint64_t config_hash = 0;
 
   // The prefix of this listener's stats: the stat_prefix, else the address with ':' → '_'
   // (Envoy: listener.0.0.0.0_8080.).
