@@ -387,6 +387,29 @@ TEST_F(XdsClientTest, LdsAddsAndRemovesListeners) {
   EXPECT_THAT(Traffic(5), ElementsAre(std::pair<const std::string, int>("v1", 5)));
 }
 
+TEST_F(XdsClientTest, ChangedListenerKeepsItsSocketAndDrainsOldConnections) {
+  StartProxy();
+  InitialFetch();
+  auto old_connection = RawConnection::Connect(port_);
+  ASSERT_TRUE(old_connection.ok());
+  ASSERT_TRUE(old_connection->Send(BuildRequest("GET", "/")).ok());
+  HttpResult before = old_connection->ReadResponse();
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->Header("server"), "envoy");
+
+  SendAndAck(kListenerType, "l2",
+             {RdsListener("ingress", 0, "routes", R"("server_name":"weir-2",)")});
+  EXPECT_EQ(Stat("listener_manager.listener_modified"), 1u);
+  // Same socket (port 0 was not re-bound), new settings for new connections...
+  EXPECT_EQ(*proxy_->ListenerPort("ingress"), port_);
+  ASSERT_TRUE(WaitUntil([&] {
+    HttpResult r = HttpGet(port_, "/");
+    return r.ok() && r->Header("server") == "weir-2";
+  }));
+  // ...and the connection accepted by the old version is closed within its drain second.
+  EXPECT_TRUE(old_connection->IsClosedByPeer(absl::Seconds(3)));
+}
+
 TEST_F(XdsClientTest, RouteToAClusterNotYetKnownIs503UntilItArrives) {
   StartProxy();
   InitialFetch();

@@ -86,7 +86,8 @@ std::string Endpoints(const std::string& cluster_name, const std::vector<uint16_
                                 R"(","endpoints":[{"lb_endpoints":[)", lb_endpoints, "]}]}"));
 }
 
-std::string RdsListener(const std::string& name, uint16_t port, const std::string& route) {
+std::string RdsListener(const std::string& name, uint16_t port, const std::string& route,
+                        const std::string& hcm_extra) {
   return Serialize(
       "envoy.config.listener.v3.Listener",
       absl::StrCat(
@@ -94,8 +95,8 @@ std::string RdsListener(const std::string& name, uint16_t port, const std::strin
           R"(","address":{"socket_address":{"address":"127.0.0.1","port_value":)", port,
           R"(}},"filter_chains":[{"filters":[{"name":"envoy.filters.network.http_connection_manager",)",
           R"("typed_config":{"@type":"type.googleapis.com/envoy.extensions.filters.network.)",
-          R"(http_connection_manager.v3.HttpConnectionManager","stat_prefix":")", name,
-          R"(","rds":{"route_config_name":")", route,
+          R"(http_connection_manager.v3.HttpConnectionManager",)", hcm_extra,
+          R"("stat_prefix":")", name, R"(","rds":{"route_config_name":")", route,
           R"(","config_source":{"ads":{},"resource_api_version":"V3"}},)",
           R"("http_filters":[{"name":"envoy.filters.http.router","typed_config":{"@type":)",
           R"("type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}]}}]}]})"));

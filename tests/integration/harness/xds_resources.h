@@ -22,8 +22,9 @@ std::string StaticCluster(const std::string& name, uint16_t port);
 // A ClusterLoadAssignment with endpoints on 127.0.0.1 at `ports`.
 std::string Endpoints(const std::string& cluster_name, const std::vector<uint16_t>& ports);
 // A listener on 127.0.0.1:port (0: ephemeral) whose HCM (stat_prefix = name) takes its routes
-// from RDS route configuration `route`.
-std::string RdsListener(const std::string& name, uint16_t port, const std::string& route);
+// from RDS route configuration `route`; `hcm_extra` adds HCM fields ("\"server_name\":\"x\",").
+std::string RdsListener(const std::string& name, uint16_t port, const std::string& route,
+                        const std::string& hcm_extra = "");
 // A route configuration: prefix "/" to weighted clusters, pinned by header x-canary-pin.
 std::string WeightedRoute(const std::string& name,
                           const std::vector<std::pair<std::string, uint32_t>>& clusters);
