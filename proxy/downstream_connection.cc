@@ -12,6 +12,7 @@
 #include "boost/asio/use_awaitable.hpp"
 #include "boost/asio/write.hpp"
 #include "boost/beast/http/error.hpp"
+#include "proxy/request_router.h"
 #include "proxy/worker.h"
 
 namespace proxy {
@@ -430,57 +431,29 @@ Task<DownstreamConnection::Result> DownstreamConnection::HandleRequest() {
                             .scheme = "http",
                             .headers = &request_.headers};
 
-  // envoy.filters.http.health_check.
-  if (hcm.health_check.has_value() && !listener_->health_check_headers.empty()) {
-    bool is_health_check = true;
-    for (const routing::HeaderMatcher& matcher : listener_->health_check_headers) {
-      is_health_check = is_health_check && matcher.Matches(view);
+  RouteDecision decision = RouteRequest(*listener_, worker_.flags(), view, worker_.random());
+  switch (decision.kind) {
+    case RouteDecision::Kind::kLocalReply:
+      co_return co_await SendLocalReply(decision.status, "", &decision.headers);
+    case RouteDecision::Kind::kDirect: {
+      out_.clear();
+      const bool close = ShouldClose();
+      if (close) CountDrainClose();
+      http1::AppendLocalReply(decision.status, decision.body, head_request_, close,
+                              worker_.date_header(), hcm.server_name, nullptr, &out_);
+      ChargeResponse(decision.status);
+      ArmPhase(Phase::kResponse);
+      bool written = co_await WriteDownstream(out_);
+      FinishRequest();
+      in_.Consume(std::min(parsed_bytes_, in_.size()));
+      parsed_bytes_ = 0;
+      co_return (close || !written) ? Result::kClose : Result::kKeepAlive;
     }
-    const bool failed = worker_.flags().health_check_failed.load(std::memory_order_relaxed) ||
-                        worker_.flags().draining.load(std::memory_order_relaxed);
-    if (is_health_check && (failed || !hcm.health_check->pass_through_mode)) {
-      http::HeaderMap extra;
-      if (failed) extra.Add("x-envoy-immediate-health-check-fail", "true");
-      co_return co_await SendLocalReply(failed ? 503 : 200, "", &extra);
-    }
+    case RouteDecision::Kind::kProxy:
+      break;
   }
-
-  const routing::RouteTable* table = hcm.route_table.get();
-  const routing::Route* route = table != nullptr ? table->Match(view) : nullptr;
-  if (route == nullptr) {
-    http.no_route.Inc();
-    co_return co_await SendLocalReply(404, "");
-  }
-  if (const routing::DirectResponseConfig* direct = route->direct_response()) {
-    http.rq_direct_response.Inc();
-    out_.clear();
-    const bool close = ShouldClose();
-    if (close) CountDrainClose();
-    http1::AppendLocalReply(static_cast<int>(direct->status), direct->body, head_request_, close,
-                            worker_.date_header(), hcm.server_name, nullptr, &out_);
-    ChargeResponse(static_cast<int>(direct->status));
-    ArmPhase(Phase::kResponse);
-    bool written = co_await WriteDownstream(out_);
-    FinishRequest();
-    in_.Consume(std::min(parsed_bytes_, in_.size()));
-    parsed_bytes_ = 0;
-    co_return (close || !written) ? Result::kClose : Result::kKeepAlive;
-  }
-  if (const routing::RedirectConfig* redirect = route->redirect()) {
-    http.rq_redirect.Inc();
-    http::HeaderMap extra;
-    extra.Add("location", route->RedirectLocation(view));
-    co_return co_await SendLocalReply(static_cast<int>(redirect->response_code), "", &extra);
-  }
-  const routing::RouteActionConfig& action = *route->route_action();
-  http.rq_total.Inc();
-  routing::ClusterPick pick = route->PickCluster(view, worker_.random().Next());
-  std::string rewritten_path;
-  if (!action.prefix_rewrite.empty() || action.regex_rewrite.has_value()) {
-    rewritten_path = route->RewritePath(path);
-    path = rewritten_path;
-  }
-  co_return co_await Proxy(action, pick, authority, path);
+  if (!decision.rewritten_path.empty()) path = decision.rewritten_path;
+  co_return co_await Proxy(*decision.action, decision.pick, authority, path);
 }
 
 // Everything one proxied request needs across its steps.

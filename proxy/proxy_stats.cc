@@ -25,6 +25,78 @@ void ResponseCodeStats::Charge(int status) {
   counter->Inc();
 }
 
+stats::Counter& GrpcStats::Get(std::atomic<stats::Counter*>& slot, absl::string_view name) {
+  stats::Counter* counter = slot.load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    counter = &store_.GetCounter(absl::StrCat(prefix_, ".", name));
+    slot.store(counter, std::memory_order_release);
+  }
+  return *counter;
+}
+
+void GrpcStats::Charge(int status) {
+  Get(total_, "total").Inc();
+  Get(status == 0 ? success_ : failure_, status == 0 ? "success" : "failure").Inc();
+  if (status >= 0 && status < static_cast<int>(codes_.size())) {
+    Get(codes_[status], absl::StrCat(status)).Inc();
+  }
+}
+
+Http2CodecStats::Http2CodecStats(stats::Store& store, const std::string& prefix)
+    : dropped_headers_with_underscores(store.GetCounter(prefix + "dropped_headers_with_underscores")),
+      goaway_sent(store.GetCounter(prefix + "goaway_sent")),
+      goaway_graceful_sent(store.GetCounter(prefix + "goaway_graceful_sent")),
+      header_overflow(store.GetCounter(prefix + "header_overflow")),
+      headers_cb_no_stream(store.GetCounter(prefix + "headers_cb_no_stream")),
+      inbound_empty_frames_flood(store.GetCounter(prefix + "inbound_empty_frames_flood")),
+      inbound_priority_frames_flood(store.GetCounter(prefix + "inbound_priority_frames_flood")),
+      inbound_window_update_frames_flood(
+          store.GetCounter(prefix + "inbound_window_update_frames_flood")),
+      keepalive_timeout(store.GetCounter(prefix + "keepalive_timeout")),
+      outbound_control_flood(store.GetCounter(prefix + "outbound_control_flood")),
+      outbound_flood(store.GetCounter(prefix + "outbound_flood")),
+      requests_rejected_with_underscores_in_headers(
+          store.GetCounter(prefix + "requests_rejected_with_underscores_in_headers")),
+      rx_messaging_error(store.GetCounter(prefix + "rx_messaging_error")),
+      rx_reset(store.GetCounter(prefix + "rx_reset")),
+      stream_refused_errors(store.GetCounter(prefix + "stream_refused_errors")),
+      trailers(store.GetCounter(prefix + "trailers")),
+      tx_reset(store.GetCounter(prefix + "tx_reset")) {}
+
+void Http2CodecStats::Export(const http2::CodecStats& now, http2::CodecStats* exported) {
+  auto add = [](stats::Counter& counter, uint64_t current, uint64_t* seen) {
+    if (current != *seen) counter.Add(current - *seen);
+    *seen = current;
+  };
+  add(dropped_headers_with_underscores, now.dropped_headers_with_underscores,
+      &exported->dropped_headers_with_underscores);
+  add(goaway_sent, now.goaway_sent, &exported->goaway_sent);
+  add(goaway_graceful_sent, now.goaway_graceful_sent, &exported->goaway_graceful_sent);
+  add(header_overflow, now.header_overflow, &exported->header_overflow);
+  add(headers_cb_no_stream, now.headers_cb_no_stream, &exported->headers_cb_no_stream);
+  add(inbound_empty_frames_flood, now.inbound_empty_frames_flood,
+      &exported->inbound_empty_frames_flood);
+  add(inbound_priority_frames_flood, now.inbound_priority_frames_flood,
+      &exported->inbound_priority_frames_flood);
+  add(inbound_window_update_frames_flood, now.inbound_window_update_frames_flood,
+      &exported->inbound_window_update_frames_flood);
+  add(keepalive_timeout, now.keepalive_timeout, &exported->keepalive_timeout);
+  add(outbound_control_flood, now.outbound_control_flood, &exported->outbound_control_flood);
+  add(outbound_flood, now.outbound_flood, &exported->outbound_flood);
+  add(requests_rejected_with_underscores_in_headers,
+      now.requests_rejected_with_underscores_in_headers,
+      &exported->requests_rejected_with_underscores_in_headers);
+  add(rx_messaging_error, now.rx_messaging_error, &exported->rx_messaging_error);
+  add(rx_reset, now.rx_reset, &exported->rx_reset);
+  add(stream_refused_errors, now.stream_refused_errors, &exported->stream_refused_errors);
+  add(trailers, now.trailers, &exported->trailers);
+  add(tx_reset, now.tx_reset, &exported->tx_reset);
+  if (downstream_rq_too_many_premature_resets != nullptr) {
+    add(*downstream_rq_too_many_premature_resets, now.downstream_rq_too_many_premature_resets,
+        &exported->downstream_rq_too_many_premature_resets);
+  }
+}
+
 // Binds "<prefix>.<name>" metrics for the struct constructors below.
 struct StatScope {
   stats::Store& store;
@@ -53,6 +125,7 @@ ClusterStats::ClusterStats(const StatScope& s)
       upstream_rq_pending_total(s.C("upstream_rq_pending_total")),
       upstream_cx_total(s.C("upstream_cx_total")),
       upstream_cx_http1_total(s.C("upstream_cx_http1_total")),
+      upstream_cx_http2_total(s.C("upstream_cx_http2_total")),
       upstream_cx_connect_fail(s.C("upstream_cx_connect_fail")),
       upstream_cx_connect_timeout(s.C("upstream_cx_connect_timeout")),
       upstream_cx_destroy(s.C("upstream_cx_destroy")),
@@ -68,7 +141,8 @@ ClusterStats::ClusterStats(const StatScope& s)
       membership_total(s.G("membership_total")),
       membership_healthy(s.G("membership_healthy")),
       upstream_rq_time(s.H("upstream_rq_time")),
-      upstream_cx_connect_ms(s.H("upstream_cx_connect_ms")) {}
+      upstream_cx_connect_ms(s.H("upstream_cx_connect_ms")),
+      grpc(s.store, s.prefix + ".grpc") {}
 
 HttpStats::HttpStats(stats::Store& store, const std::string& stat_prefix)
     : HttpStats(StatScope{store, absl::StrCat("http.", stat_prefix)}) {}
@@ -77,8 +151,11 @@ HttpStats::HttpStats(const StatScope& s)
     : codes(s.store, s.prefix + ".downstream_rq", /*per_code=*/false),
       downstream_rq_total(s.C("downstream_rq_total")),
       downstream_rq_http1_total(s.C("downstream_rq_http1_total")),
+      downstream_rq_http2_total(s.C("downstream_rq_http2_total")),
       downstream_cx_total(s.C("downstream_cx_total")),
       downstream_cx_http1_total(s.C("downstream_cx_http1_total")),
+      downstream_cx_http2_total(s.C("downstream_cx_http2_total")),
+      downstream_rq_too_many_premature_resets(s.C("downstream_rq_too_many_premature_resets")),
       downstream_cx_protocol_error(s.C("downstream_cx_protocol_error")),
       downstream_cx_destroy(s.C("downstream_cx_destroy")),
       downstream_cx_destroy_remote_active_rq(s.C("downstream_cx_destroy_remote_active_rq")),

@@ -8,8 +8,10 @@
 
 #include <array>
 #include <atomic>
+#include <memory>
 #include <string>
 
+#include "proxy/http2/codec_stats.h"
 #include "stats/store.h"
 
 namespace proxy {
@@ -32,6 +34,53 @@ class ResponseCodeStats {
   std::array<std::atomic<stats::Counter*>, 600> codes_{};
 };
 
+// cluster.<name>.grpc.{total,success,failure,<status>}: gRPC calls by their final grpc-status,
+// the names Envoy's grpc_stats filter uses without per-method stats. Registered on first use (on
+// any thread), so clusters that never see gRPC have none.
+class GrpcStats {
+ public:
+  GrpcStats(stats::Store& store, std::string prefix) : store_(store), prefix_(std::move(prefix)) {}
+  // One finished call; `status` is its grpc-status (0 OK ... 16 UNAUTHENTICATED; other values
+  // count as failures under their own number, up to 99).
+  void Charge(int status);
+
+ private:
+  stats::Counter& Get(std::atomic<stats::Counter*>& slot, absl::string_view name);
+
+  stats::Store& store_;
+  std::string prefix_;  // "cluster.v1.grpc"
+  std::atomic<stats::Counter*> total_{nullptr}, success_{nullptr}, failure_{nullptr};
+  std::array<std::atomic<stats::Counter*>, 100> codes_{};
+};
+
+// http2.* codec counters (Envoy's names) under a prefix: "http2." for downstream connections,
+// "cluster.<name>.http2." for upstream ones. Sessions keep plain counters; their owners add the
+// difference since the last export (Export) after each read.
+struct Http2CodecStats {
+  Http2CodecStats(stats::Store& store, const std::string& prefix);
+  // Adds `now - *exported` and sets *exported = now.
+  void Export(const http2::CodecStats& now, http2::CodecStats* exported);
+
+  stats::Counter& dropped_headers_with_underscores;
+  stats::Counter& goaway_sent;
+  stats::Counter& goaway_graceful_sent;
+  stats::Counter& header_overflow;
+  stats::Counter& headers_cb_no_stream;
+  stats::Counter& inbound_empty_frames_flood;
+  stats::Counter& inbound_priority_frames_flood;
+  stats::Counter& inbound_window_update_frames_flood;
+  stats::Counter& keepalive_timeout;
+  stats::Counter& outbound_control_flood;
+  stats::Counter& outbound_flood;
+  stats::Counter& requests_rejected_with_underscores_in_headers;
+  stats::Counter& rx_messaging_error;
+  stats::Counter& rx_reset;
+  stats::Counter& stream_refused_errors;
+  stats::Counter& trailers;
+  stats::Counter& tx_reset;
+  stats::Counter* downstream_rq_too_many_premature_resets = nullptr;  // set for downstream
+};
+
 struct StatScope;
 
 struct ClusterStats {
@@ -47,6 +96,7 @@ struct ClusterStats {
   stats::Counter& upstream_rq_pending_total;
   stats::Counter& upstream_cx_total;
   stats::Counter& upstream_cx_http1_total;
+  stats::Counter& upstream_cx_http2_total;
   stats::Counter& upstream_cx_connect_fail;
   stats::Counter& upstream_cx_connect_timeout;
   stats::Counter& upstream_cx_destroy;
@@ -63,6 +113,9 @@ struct ClusterStats {
   stats::Gauge& membership_healthy;
   stats::Histogram& upstream_rq_time;
   stats::Histogram& upstream_cx_connect_ms;
+  GrpcStats grpc;
+  // cluster.<name>.http2.*: created by the main thread when the cluster speaks HTTP/2.
+  std::unique_ptr<Http2CodecStats> http2;
 };
 
 // http.<stat_prefix>.: the connection manager and its router.
@@ -73,8 +126,11 @@ struct HttpStats {
   ResponseCodeStats codes;  // downstream_rq_<N>xx, downstream_rq_completed
   stats::Counter& downstream_rq_total;
   stats::Counter& downstream_rq_http1_total;
+  stats::Counter& downstream_rq_http2_total;
   stats::Counter& downstream_cx_total;
   stats::Counter& downstream_cx_http1_total;
+  stats::Counter& downstream_cx_http2_total;
+  stats::Counter& downstream_rq_too_many_premature_resets;
   stats::Counter& downstream_cx_protocol_error;
   stats::Counter& downstream_cx_destroy;
   stats::Counter& downstream_cx_destroy_remote_active_rq;

@@ -53,10 +53,8 @@ void AppendChunkHeader(uint64_t size, std::string* out) {
   absl::StrAppend(out, absl::Hex(size), "\r\n");
 }
 
-void AppendUpstreamRequestHead(const UpstreamRequest& request, const http::HeaderMap& headers,
-                               std::string* out) {
-  absl::StrAppend(out, request.method, " ", request.path, " HTTP/1.1\r\n");
-  AppendHeader("host", request.authority, out);
+void ForEachUpstreamHeader(const UpstreamRequest& request, const http::HeaderMap& headers,
+                           absl::FunctionRef<void(absl::string_view, absl::string_view)> fn) {
   const absl::string_view connection = headers.Get("connection").value_or("");
   std::optional<absl::string_view> xff;
   headers.ForEach([&](absl::string_view name, absl::string_view value) {
@@ -73,21 +71,30 @@ void AppendUpstreamRequestHead(const UpstreamRequest& request, const http::Heade
         return;
       }
     }
-    AppendHeader(name, value, out);
+    fn(name, value);
   });
   if (!request.append_forwarded_for.empty()) {
     if (xff.has_value()) {
-      AppendHeader("x-forwarded-for", absl::StrCat(*xff, ", ", request.append_forwarded_for), out);
+      fn("x-forwarded-for", absl::StrCat(*xff, ", ", request.append_forwarded_for));
     } else {
-      AppendHeader("x-forwarded-for", request.append_forwarded_for, out);
+      fn("x-forwarded-for", request.append_forwarded_for);
     }
   }
-  AppendHeader("x-forwarded-proto", request.forwarded_proto, out);
-  if (!request.request_id.empty()) AppendHeader("x-request-id", request.request_id, out);
+  fn("x-forwarded-proto", request.forwarded_proto);
+  if (!request.request_id.empty()) fn("x-request-id", request.request_id);
   if (request.expected_timeout.has_value()) {
-    AppendHeader("x-envoy-expected-rq-timeout-ms",
-                 absl::StrCat(absl::ToInt64Milliseconds(*request.expected_timeout)), out);
+    fn("x-envoy-expected-rq-timeout-ms",
+       absl::StrCat(absl::ToInt64Milliseconds(*request.expected_timeout)));
   }
+}
+
+void AppendUpstreamRequestHead(const UpstreamRequest& request, const http::HeaderMap& headers,
+                               std::string* out) {
+  absl::StrAppend(out, request.method, " ", request.path, " HTTP/1.1\r\n");
+  AppendHeader("host", request.authority, out);
+  ForEachUpstreamHeader(request, headers, [out](absl::string_view name, absl::string_view value) {
+    AppendHeader(name, value, out);
+  });
   switch (request.framing) {
     case BodyFraming::kContentLength:
       AppendHeader("content-length", absl::StrCat(request.content_length), out);
@@ -101,9 +108,9 @@ void AppendUpstreamRequestHead(const UpstreamRequest& request, const http::Heade
   out->append("\r\n");
 }
 
-void AppendDownstreamResponseHead(const DownstreamResponse& response,
-                                  const http::HeaderMap& upstream_headers, std::string* out) {
-  absl::StrAppend(out, "HTTP/1.1 ", response.status, " ", ReasonPhrase(response.status), "\r\n");
+void ForEachDownstreamHeader(const DownstreamResponse& response,
+                             const http::HeaderMap& upstream_headers,
+                             absl::FunctionRef<void(absl::string_view, absl::string_view)> fn) {
   const absl::string_view connection = upstream_headers.Get("connection").value_or("");
   bool has_date = false;
   upstream_headers.ForEach([&](absl::string_view name, absl::string_view value) {
@@ -112,24 +119,26 @@ void AppendDownstreamResponseHead(const DownstreamResponse& response,
       return;
     }
     if (name == "date") has_date = true;
-    AppendHeader(name, value, out);
+    fn(name, value);
   });
-  if (!has_date && !response.date.empty()) AppendHeader("date", response.date, out);
-  AppendHeader("server", response.server_name, out);
+  if (!has_date && !response.date.empty()) fn("date", response.date);
+  fn("server", response.server_name);
   if (response.upstream_service_time_ms.has_value()) {
-    AppendHeader("x-envoy-upstream-service-time", absl::StrCat(*response.upstream_service_time_ms),
-                 out);
+    fn("x-envoy-upstream-service-time", absl::StrCat(*response.upstream_service_time_ms));
   }
-  switch (response.framing) {
-    case BodyFraming::kContentLength:
-      AppendHeader("content-length", absl::StrCat(response.content_length), out);
-      break;
-    case BodyFraming::kChunked:
-      AppendHeader("transfer-encoding", "chunked", out);
-      break;
-    default:
-      break;
+  if (response.framing == BodyFraming::kContentLength) {
+    fn("content-length", absl::StrCat(response.content_length));
   }
+}
+
+void AppendDownstreamResponseHead(const DownstreamResponse& response,
+                                  const http::HeaderMap& upstream_headers, std::string* out) {
+  absl::StrAppend(out, "HTTP/1.1 ", response.status, " ", ReasonPhrase(response.status), "\r\n");
+  ForEachDownstreamHeader(response, upstream_headers,
+                          [out](absl::string_view name, absl::string_view value) {
+                            AppendHeader(name, value, out);
+                          });
+  if (response.framing == BodyFraming::kChunked) AppendHeader("transfer-encoding", "chunked", out);
   if (response.close_connection) AppendHeader("connection", "close", out);
   out->append("\r\n");
 }

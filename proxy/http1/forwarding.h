@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "proxy/http/header_map.h"
@@ -37,6 +38,11 @@ struct UpstreamRequest {
   std::optional<absl::Duration> expected_timeout;  // x-envoy-expected-rq-timeout-ms
 };
 
+// The header fields the upstream gets (after Host), in order, framing excluded: what both the
+// HTTP/1.1 serializer below and the HTTP/2 upstream use.
+void ForEachUpstreamHeader(const UpstreamRequest& request, const http::HeaderMap& headers,
+                           absl::FunctionRef<void(absl::string_view, absl::string_view)> fn);
+
 // "METHOD path HTTP/1.1\r\n" + headers + "\r\n".
 void AppendUpstreamRequestHead(const UpstreamRequest& request, const http::HeaderMap& headers,
                                std::string* out);
@@ -50,6 +56,12 @@ struct DownstreamResponse {
   absl::string_view date;                           // IMF-fixdate, added when absent
   std::optional<int64_t> upstream_service_time_ms;  // x-envoy-upstream-service-time
 };
+
+// The response header fields the client gets, content-length included when framing says so;
+// transfer-encoding and connection are HTTP/1.1's business (AppendDownstreamResponseHead).
+void ForEachDownstreamHeader(const DownstreamResponse& response,
+                             const http::HeaderMap& upstream_headers,
+                             absl::FunctionRef<void(absl::string_view, absl::string_view)> fn);
 
 // "HTTP/1.1 <status> <reason>\r\n" + headers + "\r\n".
 void AppendDownstreamResponseHead(const DownstreamResponse& response,
