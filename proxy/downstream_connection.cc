@@ -12,6 +12,9 @@
 #include "boost/asio/use_awaitable.hpp"
 #include "boost/asio/write.hpp"
 #include "boost/beast/http/error.hpp"
+#include "proxy/http2/preface.h"
+#include "proxy/http2_downstream.h"
+#include "proxy/local_reply_text.h"
 #include "proxy/request_router.h"
 #include "proxy/worker.h"
 
@@ -26,18 +29,12 @@ using http1::BodyFraming;
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kMaxResponseHeaderBytes = 60 * 1024;
 
-// Envoy's local reply bodies, so existing runbooks and alerts recognise them.
-constexpr absl::string_view kNoHealthyUpstream = "no healthy upstream";
-constexpr absl::string_view kConnectFailure =
-    "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
-constexpr absl::string_view kConnectTimeout =
-    "upstream connect error or disconnect/reset before headers. reset reason: connection timeout";
-constexpr absl::string_view kResetBeforeHeaders =
-    "upstream connect error or disconnect/reset before headers. reset reason: connection "
-    "termination";
-constexpr absl::string_view kUpstreamProtocolError =
-    "upstream connect error or disconnect/reset before headers. reset reason: protocol error";
-constexpr absl::string_view kUpstreamTimeout = "upstream request timeout";
+using local_reply::kConnectFailure;
+using local_reply::kConnectTimeout;
+using local_reply::kNoHealthyUpstream;
+using local_reply::kResetBeforeHeaders;
+using local_reply::kUpstreamProtocolError;
+using local_reply::kUpstreamTimeout;
 
 int64_t ElapsedMs(Clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
@@ -58,14 +55,6 @@ bool IsInternalAddress(const asio::ip::address& address) {
   return v6.is_link_local() || (v6.to_bytes()[0] & 0xfe) == 0xfc;
 }
 
-absl::string_view StripPort(absl::string_view authority) {
-  if (!authority.empty() && authority.front() == '[') {
-    size_t close = authority.find(']');
-    return close == absl::string_view::npos ? authority : authority.substr(0, close + 1);
-  }
-  size_t colon = authority.rfind(':');
-  return colon == absl::string_view::npos ? authority : authority.substr(0, colon);
-}
 
 }  // namespace
 
@@ -94,10 +83,45 @@ void DownstreamConnection::OnDeadline() {
 }
 
 void DownstreamConnection::OnDrain() {
+  if (h2_ != nullptr) {
+    h2_->OnDrain();
+    return;
+  }
   if (phase_ == Phase::kIdle && in_.empty()) ArmPhase(Phase::kIdle);
 }
 
+Task<bool> DownstreamConnection::ServeHttp2IfChosen() {
+  const xds::CodecType codec = listener_->config->http.codec_type;
+  if (codec == xds::CodecType::kHttp1) co_return false;
+  if (codec == xds::CodecType::kAuto) {
+    // An HTTP/2 client with prior knowledge starts with the preface; HTTP/1.1 cannot.
+    ArmPhase(Phase::kIdle);
+    while (true) {
+      const http2::PrefaceMatch match = http2::MatchClientPreface(in_.Data());
+      if (match == http2::PrefaceMatch::kNotHttp2) co_return false;
+      if (match == http2::PrefaceMatch::kHttp2) break;
+      if (!co_await ReadDownstream()) {
+        Disarm();
+        closed_ = true;
+        boost::system::error_code ignored;
+        socket_.close(ignored);
+        co_return true;  // gone before saying anything
+      }
+    }
+  }
+  Disarm();
+  h2_ = std::make_unique<Http2DownstreamConnection>(worker_, listener_name_, config_, listener_,
+                                                    std::move(socket_), std::string(in_.Data()));
+  in_.Consume(in_.size());
+  co_await h2_->Run();
+  co_return true;
+}
+
 void DownstreamConnection::OnConfigUpdate() {
+  if (h2_ != nullptr) {
+    h2_->OnConfigUpdate();
+    return;
+  }
   if (listener_ == nullptr || listener_gone_) return;
   const ListenerEntry* current = worker_.config()->FindListener(listener_name_);
   if (current != nullptr && current->config->config_hash == listener_hash_) return;
@@ -117,6 +141,7 @@ void DownstreamConnection::RefreshConfig() {
 }
 
 void DownstreamConnection::Abort() {
+  if (h2_ != nullptr) h2_->Abort();
   closed_ = true;
   boost::system::error_code ignored;
   socket_.close(ignored);
@@ -173,6 +198,7 @@ Task<void> DownstreamConnection::Run() {
     co_return;
   }
   listener_hash_ = listener_->config->config_hash;
+  if (co_await ServeHttp2IfChosen()) co_return;
   // Connection-level metrics stay with the stats the connection opened under, even if the config
   // (and so listener_) changes while it is open.
   HttpStats& http = *listener_->http;
@@ -377,23 +403,6 @@ Task<DownstreamConnection::Result> DownstreamConnection::SendLocalReply(
   co_return (close || !written) ? Result::kClose : Result::kKeepAlive;
 }
 
-std::string DownstreamConnection::NewRequestId() {
-  // UUID version 4 from the worker's generator, formatted by hand (this runs per request).
-  uint64_t hi = worker_.random().Next();
-  uint64_t lo = worker_.random().Next();
-  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
-  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(36, '-');
-  int pos = 0;
-  for (int i = 0; i < 32; ++i) {
-    if (i == 8 || i == 12 || i == 16 || i == 20) ++pos;  // the dashes
-    const uint64_t word = i < 16 ? hi : lo;
-    id[pos++] = kHex[(word >> (60 - 4 * (i % 16))) & 0xf];
-  }
-  return id;
-}
-
 Task<DownstreamConnection::Result> DownstreamConnection::HandleRequest() {
   ++requests_;
   HttpStats& http = *listener_->http;
@@ -452,8 +461,176 @@ Task<DownstreamConnection::Result> DownstreamConnection::HandleRequest() {
     case RouteDecision::Kind::kProxy:
       break;
   }
+  // An HTTP/2 upstream goes through the codec-neutral router (stream_proxy.h).
+  if (const ClusterEntry* entry = config_->FindCluster(decision.pick.cluster);
+      entry != nullptr &&
+      entry->cluster->config().protocol == routing::UpstreamProtocol::kHttp2) {
+    co_return co_await ProxyViaStream(decision, authority, path);
+  }
   if (!decision.rewritten_path.empty()) path = decision.rewritten_path;
   co_return co_await Proxy(*decision.action, decision.pick, authority, path);
+}
+
+// This connection's current request as a DownstreamStream, for the codec-neutral router.
+class DownstreamConnection::StreamAdapter : public DownstreamStream {
+ public:
+  explicit StreamAdapter(DownstreamConnection& c) : c_(c) {}
+
+  Task<Body> ReadBody() override {
+    // Pieces parsed with the head come first; then the rest, read and parsed as it arrives.
+    if (!head_released_) {
+      head_released_ = true;
+      CopyPieces();
+      c_.in_.Consume(std::min(c_.parsed_bytes_, c_.in_.size()));
+      c_.parsed_bytes_ = 0;
+      if (!chunk_.empty() || c_.request_complete_) {
+        co_return Body{.data = chunk_, .end = c_.request_complete_};
+      }
+    }
+    bool need_more = c_.in_.empty();
+    while (!c_.request_complete_) {
+      if (cancelled_ || c_.closed_) co_return Body{.failed = true};
+      if (c_.ctx_expect_continue_ && !c_.sent_continue_) {
+        c_.sent_continue_ = true;
+        if (!co_await c_.WriteDownstream("HTTP/1.1 100 Continue\r\n\r\n")) {
+          co_return Body{.failed = true};
+        }
+      }
+      if (need_more) {
+        if (!co_await c_.ReadDownstream()) {
+          c_.listener_->http->downstream_rq_rx_reset.Inc();
+          c_.closed_ = true;
+          co_return Body{.failed = true};
+        }
+      }
+      boost::beast::error_code ec;
+      const size_t n = c_.parser_->Put(c_.in_.Data(), ec);
+      if (ec && ec != boost::beast::http::error::need_more) {
+        c_.listener_->http->downstream_cx_protocol_error.Inc();
+        c_.request_.keep_alive = false;
+        co_return Body{.failed = true};
+      }
+      need_more = ec == boost::beast::http::error::need_more || n == c_.in_.size();
+      c_.request_complete_ = c_.parser_->is_done();
+      CopyPieces();
+      c_.in_.Consume(n);
+      if (!chunk_.empty() || c_.request_complete_) {
+        co_return Body{.data = chunk_, .end = c_.request_complete_};
+      }
+    }
+    co_return Body{.end = true};
+  }
+
+  Task<bool> SendHeaders(int status, const http::HeaderMap& headers, bool end_stream) override {
+    c_.ChargeResponse(status);
+    status_ = status;
+    const bool no_body =
+        c_.head_request_ || status == 204 || status == 304 || (status >= 100 && status < 200);
+    close_ = c_.ShouldClose();
+    std::string& out = c_.out_;
+    out.clear();
+    absl::StrAppend(&out, "HTTP/1.1 ", status, " ", http1::ReasonPhrase(status), "\r\n");
+    bool has_length = false;
+    headers.ForEach([&](absl::string_view name, absl::string_view value) {
+      if (name == "content-length") has_length = true;
+      absl::StrAppend(&out, name, ": ", value, "\r\n");
+    });
+    if (!no_body && !has_length) {
+      if (end_stream) {
+        out.append("content-length: 0\r\n");
+      } else if (c_.request_.version == 11) {
+        chunked_ = true;
+        out.append("transfer-encoding: chunked\r\n");
+      } else {
+        close_ = true;  // HTTP/1.0: the body ends with the connection
+      }
+    }
+    if (close_) {
+      c_.CountDrainClose();
+      out.append("connection: close\r\n");
+    }
+    out.append("\r\n");
+    discard_body_ = no_body;
+    if (end_stream) complete_ = true;
+    co_return co_await c_.WriteDownstream(out);
+  }
+
+  Task<bool> SendData(absl::string_view data, bool end_stream) override {
+    if (end_stream) complete_ = true;
+    std::string& out = c_.out_;
+    out.clear();
+    if (!discard_body_ && !data.empty()) {
+      if (chunked_) {
+        http1::AppendChunkHeader(data.size(), &out);
+        out.append(data.data(), data.size());
+        out.append(http1::kChunkEnd.data(), http1::kChunkEnd.size());
+      } else {
+        out.append(data.data(), data.size());
+      }
+    }
+    if (end_stream && chunked_) out.append(http1::kLastChunk.data(), http1::kLastChunk.size());
+    if (out.empty()) co_return true;
+    co_return co_await c_.WriteDownstream(out);
+  }
+
+  Task<bool> SendTrailers(const http::HeaderMap&) override {
+    // HTTP/1.1 clients do not get trailers (Envoy's default): the body just ends.
+    co_return co_await SendData("", /*end_stream=*/true);
+  }
+
+  void Reset() override {
+    // Closing without the final chunk (or short of content-length) marks the response broken.
+    complete_ = false;
+    c_.Abort();
+  }
+
+  void Cancel() override {
+    cancelled_ = true;
+    boost::system::error_code ignored;
+    c_.socket_.cancel(ignored);
+  }
+
+  // Whether the connection can carry another request.
+  bool reusable() const { return complete_ && !close_ && !cancelled_ && !c_.closed_; }
+
+ private:
+  void CopyPieces() {
+    chunk_.clear();
+    for (absl::string_view piece : c_.parser_->Body()) chunk_.append(piece.data(), piece.size());
+  }
+
+  DownstreamConnection& c_;
+  std::string chunk_;
+  int status_ = 0;
+  bool head_released_ = false;
+  bool chunked_ = false;
+  bool close_ = false;
+  bool discard_body_ = false;
+  bool complete_ = false;
+  bool cancelled_ = false;
+};
+
+Task<DownstreamConnection::Result> DownstreamConnection::ProxyViaStream(
+    const RouteDecision& decision, absl::string_view authority, absl::string_view path) {
+  Disarm();  // the router keeps the request's deadlines
+  ctx_expect_continue_ =
+      absl::EqualsIgnoreCase(request_.headers.Get("expect").value_or(""), "100-continue");
+  StreamAdapter adapter(*this);
+  StreamRequest request{.method = request_.method,
+                        .authority = authority,
+                        .path = path,
+                        .headers = &request_.headers,
+                        .has_body = request_.chunked || request_.content_length.value_or(0) > 0,
+                        .content_length = request_.content_length,
+                        .head_request = head_request_,
+                        .remote_address = remote_address_};
+  if (!request.has_body) {
+    in_.Consume(std::min(parsed_bytes_, in_.size()));
+    parsed_bytes_ = 0;
+  }
+  co_await ProxyStream(worker_, *listener_, decision, request, adapter);
+  FinishRequest();
+  co_return adapter.reusable() && request_complete_ ? Result::kKeepAlive : Result::kClose;
 }
 
 // Everything one proxied request needs across its steps.
@@ -562,7 +739,7 @@ Task<DownstreamConnection::Result> DownstreamConnection::Proxy(
   }
   if (hcm.generate_request_id &&
       (!request_.headers.Has("x-request-id") || (external && !hcm.preserve_external_request_id))) {
-    ctx.request_id = NewRequestId();
+    ctx.request_id = worker_.NewRequestId();
     up.request_id = ctx.request_id;
   }
   route_timeout_ = action.timeout;

@@ -24,12 +24,15 @@
 #include "proxy/http1/forwarding.h"
 #include "proxy/http1/message_parser.h"
 #include "proxy/io_buffer.h"
+#include "proxy/request_router.h"
+#include "proxy/stream_proxy.h"
 #include "proxy/serving_config.h"
 #include "proxy/upstream/upstream_connection.h"
 #include "routing/route.h"
 
 namespace proxy {
 
+class Http2DownstreamConnection;
 class Worker;
 struct WorkerCluster;
 
@@ -66,11 +69,18 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   void OnDeadline() override;
   void ArmPhase(Phase phase);
 
+  // codec_type HTTP2, or AUTO and the client sent the HTTP/2 preface: serves the connection as
+  // HTTP/2 (Http2DownstreamConnection) and returns true when it is done.
+  Task<bool> ServeHttp2IfChosen();
   Task<bool> ReadRequestHead();
   Task<Result> HandleRequest();
   struct ProxyContext;
   enum class Step { kOk, kStale, kDone };
 
+  class StreamAdapter;
+  // A request whose cluster speaks HTTP/2: proxied by the codec-neutral router.
+  Task<Result> ProxyViaStream(const RouteDecision& decision, absl::string_view authority,
+                              absl::string_view path);
   Task<Result> Proxy(const routing::RouteActionConfig& action,
                                        routing::ClusterPick pick, absl::string_view authority,
                                        absl::string_view path);
@@ -103,9 +113,9 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   bool ShouldClose() const;
   // Takes the worker's current config between requests, unless the listener is gone.
   void RefreshConfig();
-  std::string NewRequestId();
 
   Worker& worker_;
+  std::unique_ptr<Http2DownstreamConnection> h2_;  // set when the connection speaks HTTP/2
   const std::string listener_name_;
   uint64_t listener_hash_ = 0;  // the listener version this connection was accepted by
   bool listener_gone_ = false;  // that version was removed or replaced: drain
@@ -134,6 +144,7 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   bool head_request_ = false;
   bool request_complete_ = false;  // the whole request body has been read
   bool sent_continue_ = false;
+  bool ctx_expect_continue_ = false;  // the current request has "expect: 100-continue"
   bool closed_ = false;
   Result result_ = Result::kClose;  // of the local reply a kDone step sent
   bool registered_ = false;

@@ -152,6 +152,9 @@ struct HttpStats {
   stats::Gauge& downstream_rq_active;
   stats::Histogram& downstream_rq_time;
   stats::Histogram& downstream_cx_length_ms;
+  // http2.* for this manager's HTTP/2 connections (shared names across listeners, as Envoy's),
+  // created by the main thread when the listener can speak HTTP/2.
+  std::unique_ptr<Http2CodecStats> http2;
 };
 
 // listener.<address or stat_prefix>.

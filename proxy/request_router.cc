@@ -57,6 +57,15 @@ RouteDecision RouteRequest(const ListenerEntry& listener, const ServerFlags& fla
   return decision;
 }
 
+absl::string_view StripPort(absl::string_view authority) {
+  if (!authority.empty() && authority.front() == '[') {
+    size_t close = authority.find(']');
+    return close == absl::string_view::npos ? authority : authority.substr(0, close + 1);
+  }
+  size_t colon = authority.rfind(':');
+  return colon == absl::string_view::npos ? authority : authority.substr(0, colon);
+}
+
 std::optional<absl::Duration> ParseGrpcTimeout(absl::string_view value) {
   if (value.size() < 2 || value.size() > 9) return std::nullopt;
   int64_t amount = 0;

@@ -38,6 +38,9 @@ struct RouteDecision {
 RouteDecision RouteRequest(const ListenerEntry& listener, const ServerFlags& flags,
                            const routing::RequestView& view, routing::Random& random);
 
+// "host:port" → "host", "[v6]:port" → "[v6]" (strip_any_host_port).
+absl::string_view StripPort(absl::string_view authority);
+
 // Parses a grpc-timeout header value ("100m", "5S": up to 8 digits and a unit H M S m u n);
 // nullopt if malformed.
 std::optional<absl::Duration> ParseGrpcTimeout(absl::string_view value);

@@ -350,6 +350,10 @@ std::shared_ptr<const ServingConfig> Server::BuildServingConfig() {
       serving->clusters.emplace(config.name, existing->second);
       continue;
     }
+    if (config.protocol == routing::UpstreamProtocol::kHttp2 && stats->http2 == nullptr) {
+      stats->http2 =
+          std::make_unique<Http2CodecStats>(store_, absl::StrCat("cluster.", config.name, ".http2."));
+    }
     auto entry = std::make_shared<ClusterEntry>();
     entry->cluster = cluster;
     entry->stats = stats.get();
@@ -387,6 +391,11 @@ std::shared_ptr<const ServingConfig> Server::BuildServingConfig() {
     entry.config = &listener;
     auto& http = http_stats_[listener.http.stat_prefix];
     if (http == nullptr) http = std::make_unique<HttpStats>(store_, listener.http.stat_prefix);
+    if (listener.http.codec_type != xds::CodecType::kHttp1 && http->http2 == nullptr) {
+      http->http2 = std::make_unique<Http2CodecStats>(store_, "http2.");
+      http->http2->downstream_rq_too_many_premature_resets =
+          &http->downstream_rq_too_many_premature_resets;
+    }
     entry.http = http.get();
     const std::string prefix = listener.StatPrefix();
     auto& listener_stats = listener_stats_[prefix];

@@ -30,6 +30,7 @@ void CloseIdleUpstreams(WorkerCluster& cluster, std::chrono::steady_clock::time_
     stats.upstream_cx_destroy.Inc();
     stats.upstream_cx_destroy_local.Inc();
   }
+  cluster.h2_pool.CloseIdleBefore(cutoff);  // counts its own stats
 }
 
 // The picker's view of a host list.
@@ -169,6 +170,7 @@ void Worker::ApplyConfig(std::shared_ptr<const ServingConfig> config) {
       }
       int closed = 0;
       fresh->pool = cluster->pool.Remap(remap, entry->hosts.size(), &closed);
+      fresh->h2_pool = cluster->h2_pool.Remap(remap, entry->hosts.size());
       for (int i = 0; i < closed; ++i) {
         cluster->entry->stats->upstream_cx_active.Dec();
         cluster->entry->stats->upstream_cx_destroy.Inc();
@@ -179,6 +181,7 @@ void Worker::ApplyConfig(std::shared_ptr<const ServingConfig> config) {
       if (cluster->in_flight > 0) removed_clusters_.push_back(std::move(cluster));
     } else {
       fresh->pool = upstream::ConnPool(entry->hosts.size());
+      fresh->h2_pool = upstream::H2Pool(entry->hosts.size());
     }
     next.emplace(name, std::move(fresh));
   }
@@ -186,6 +189,7 @@ void Worker::ApplyConfig(std::shared_ptr<const ServingConfig> config) {
   for (auto& [name, cluster] : clusters_) {
     cluster->removed = true;
     CloseIdleUpstreams(*cluster, std::chrono::steady_clock::time_point::max());
+    cluster->h2_pool.Remap({}, 0);  // retires every connection: they close when idle
     if (cluster->in_flight > 0) removed_clusters_.push_back(std::move(cluster));
   }
   clusters_ = std::move(next);
@@ -258,6 +262,23 @@ void Worker::Shutdown() {
   mailbox_wakeup_->cancel(ignored);
   // Let the aborted coroutines unwind, then stop.
   asio::post(io_, [this] { io_.stop(); });
+}
+
+std::string Worker::NewRequestId() {
+  // UUID version 4 from the worker's generator, formatted by hand (this runs per request).
+  uint64_t hi = random_.Next();
+  uint64_t lo = random_.Next();
+  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(36, '-');
+  int pos = 0;
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) ++pos;  // the dashes
+    const uint64_t word = i < 16 ? hi : lo;
+    id[pos++] = kHex[(word >> (60 - 4 * (i % 16))) & 0xf];
+  }
+  return id;
 }
 
 void Worker::OnConnectionOpen(DownstreamConnection* connection) {

@@ -24,6 +24,7 @@
 #include "proxy/deadline_sweeper.h"
 #include "proxy/serving_config.h"
 #include "proxy/upstream/conn_pool.h"
+#include "proxy/upstream/h2_connection.h"
 #include "routing/lb/endpoint_picker.h"
 #include "routing/random.h"
 
@@ -41,7 +42,8 @@ struct ServerFlags {
 struct WorkerCluster {
   std::shared_ptr<const ClusterEntry> entry;
   std::unique_ptr<routing::lb::EndpointPicker> picker;
-  upstream::ConnPool pool{0};
+  upstream::ConnPool pool{0};     // HTTP/1.1 keep-alive connections
+  upstream::H2Pool h2_pool{0};    // HTTP/2 connections (clusters that speak it)
   uint64_t generation = 0;  // bumped when picker/pool are rebuilt for new hosts
   int in_flight = 0;        // requests using this object; removal waits for them
   bool removed = false;
@@ -87,6 +89,8 @@ class Worker {
   WorkerCluster* AcquireCluster(absl::string_view name);
   void ReleaseCluster(WorkerCluster* cluster);
   routing::Random& random() { return random_; }
+  // A fresh x-request-id (UUID version 4 from this worker's generator).
+  std::string NewRequestId();
   DeadlineSweeper& sweeper() { return sweeper_; }
   const std::string& date_header() const { return date_; }
   // The time of the last tick (at most DeadlineSweeper::kTick old): cheap enough to read several
