@@ -119,6 +119,9 @@ class AdsClient::Stream : public grpc::ClientBidiReactor<discovery::DiscoveryReq
     {
       std::lock_guard lock(mu_);
       queue_.pop_front();
+      // A failed write means the call is over. No new operation may start: once the last one
+      // completes gRPC runs OnDone and frees the call, and a later StartWrite would touch it.
+      if (!ok) done_ = true;
       if (ok && !written_) first = written_ = true;
       if (ok && !queue_.empty()) {
         StartWrite(&queue_.front());
@@ -131,7 +134,11 @@ class AdsClient::Stream : public grpc::ClientBidiReactor<discovery::DiscoveryReq
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) return;  // the call is over; OnDone follows
+    if (!ok) {  // the call is over; OnDone follows. No more writes (see OnWriteDone).
+      std::lock_guard lock(mu_);
+      done_ = true;
+      return;
+    }
     auto response = std::make_shared<discovery::DiscoveryResponse>(std::move(response_));
     response_.Clear();
     post_([client = client_, id = id_, response] { client->OnResponse(id, response); });

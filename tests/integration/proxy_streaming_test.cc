@@ -83,7 +83,9 @@ TEST_P(ProxyTest, LargeUploadsInConstantMemory) {
       if (chunked) piece = absl::StrCat(absl::Hex(piece.size()), "\r\n", piece, "\r\n");
       ASSERT_TRUE(connection->Send(piece, absl::Seconds(30)).ok());
     }
-    if (chunked) ASSERT_TRUE(connection->Send("0\r\n\r\n").ok());
+    if (chunked) {
+      ASSERT_TRUE(connection->Send("0\r\n\r\n").ok());
+    }
     HttpResult response = connection->ReadResponse(absl::Seconds(60));
     ASSERT_TRUE(response.ok()) << response.status();
     EXPECT_EQ(response->status, 200);

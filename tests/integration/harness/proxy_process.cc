@@ -26,7 +26,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-extern char** environ;
 
 namespace weir_test {
 namespace {
@@ -40,25 +39,6 @@ std::string ReadFile(const std::string& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
-}
-
-int64_t VmRssKb(const std::string& status_path) {
-  std::string status = ReadFile(status_path);
-  for (absl::string_view line : absl::StrSplit(status, '\n')) {
-    if (!absl::ConsumePrefix(&line, "VmRSS:")) continue;
-    line = absl::StripAsciiWhitespace(line);
-    absl::ConsumeSuffix(&line, "kB");
-    int64_t kb = 0;
-    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &kb)) return kb;
-  }
-  return -1;
-}
-
-// 128+N for a death by signal N, as shells report it.
-int DecodeWaitStatus(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
 }
 
 }  // namespace
@@ -99,88 +79,12 @@ absl::StatusOr<std::unique_ptr<ProxyProcess>> ProxyProcess::Start(
   }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
 
-  if (absl::Status s = process->Spawn(args, options); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
+      ChildProcess::Spawn(args, process->log_path_, options.env);
+  if (!child.ok()) return child.status();
+  process->child_ = *std::move(child);
   if (absl::Status s = process->WaitUntilUp(options); !s.ok()) return s;
   return process;
-}
-
-absl::Status ProxyProcess::Spawn(const std::vector<std::string>& args,
-                                 const StartOptions& options) {
-  // Everything the child needs is prepared before fork(): after it, the child only makes
-  // async-signal-safe calls (the test process has other threads).
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) envp.push_back(*e);
-  for (const std::string& e : options.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-
-  int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  int err_pipe[2] = {-1, -1};
-  if (log_fd < 0 || null_fd < 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    int saved = errno;
-    for (int fd : {log_fd, null_fd, err_pipe[0], err_pipe[1]}) {
-      if (fd >= 0) ::close(fd);
-    }
-    return absl::InternalError(absl::StrCat("spawn setup: ", std::strerror(saved)));
-  }
-  const pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    // The child.
-    ::setpgid(0, 0);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) {
-      ::sigaction(sig, &dfl, nullptr);
-    }
-    ::dup2(null_fd, 0);
-    ::dup2(log_fd, 1);
-    ::dup2(log_fd, 2);
-    // No other descriptor of the test (upstream listeners, client sockets) may leak into weir.
-    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-      for (int fd = 3; fd < 4096; ++fd) {
-        if (fd != err_pipe[1]) ::close(fd);
-      }
-    }
-    ::execve(argv[0], argv.data(), envp.data());
-    int e = errno;
-    ssize_t ignored = ::write(err_pipe[1], &e, sizeof(e));
-    (void)ignored;
-    ::_exit(127);
-  }
-  int fork_errno = errno;
-  ::close(log_fd);
-  ::close(null_fd);
-  ::close(err_pipe[1]);
-  if (pid < 0) {
-    ::close(err_pipe[0]);
-    return absl::InternalError(absl::StrCat("fork: ", std::strerror(fork_errno)));
-  }
-  pid_ = pid;
-  ::setpgid(pid, pid);  // also here, so the group exists before we could signal it
-  // The pipe closes on a successful exec; an errno arrives if exec failed.
-  int child_errno = 0;
-  ssize_t n;
-  do {
-    n = ::read(err_pipe[0], &child_errno, sizeof(child_errno));
-  } while (n < 0 && errno == EINTR);
-  ::close(err_pipe[0]);
-  if (n == sizeof(child_errno)) {
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    exit_code_ = DecodeWaitStatus(status);
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot execute ", args[0], ": ", std::strerror(child_errno)));
-  }
-  return absl::OkStatus();
 }
 
 absl::Status ProxyProcess::Failure(absl::string_view what) {
@@ -189,10 +93,12 @@ absl::Status ProxyProcess::Failure(absl::string_view what) {
     log = absl::StrCat("...", log.substr(log.size() - kMaxLogInError));
   }
   std::string status =
-      exit_code_.has_value() ? absl::StrCat("exit code ", *exit_code_) : "still running";
+      child_->exit_code().has_value() ? absl::StrCat("exit code ", *child_->exit_code())
+                                      : "still running";
   return absl::Status(
-      exit_code_.has_value() ? absl::StatusCode::kAborted : absl::StatusCode::kDeadlineExceeded,
-      absl::StrCat(what, " (", status, ", pid ", pid_, ", config ", config_path_,
+      child_->exit_code().has_value() ? absl::StatusCode::kAborted
+                                      : absl::StatusCode::kDeadlineExceeded,
+      absl::StrCat(what, " (", status, ", pid ", child_->pid(), ", config ", config_path_,
                    ")\n--- weir output ---\n", log, "--- end of weir output ---"));
 }
 
@@ -235,20 +141,7 @@ absl::Status ProxyProcess::WaitUntilUp(const StartOptions& options) {
 }
 
 ProxyProcess::~ProxyProcess() {
-  if (pid_ > 0) {
-    // The whole group: weir and anything it started. After weir was reaped the group can only
-    // still exist if a member is left, so its id cannot have been reused.
-    ::kill(-pid_, SIGKILL);
-    if (!exit_code_.has_value()) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      pid_t r;
-      do {
-        r = ::waitpid(pid_, &status, 0);  // SIGKILL cannot be ignored: this returns
-      } while (r < 0 && errno == EINTR);
-      exit_code_ = DecodeWaitStatus(status);
-    }
-  }
+  child_.reset();  // SIGKILL to the group, reaped
   if (!dir_.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
@@ -315,49 +208,20 @@ absl::Status ProxyProcess::WaitForStat(const std::string& name, uint64_t expecte
 }
 
 void ProxyProcess::Signal(int sig) {
-  if (pid_ > 0 && !exit_code_.has_value()) ::kill(pid_, sig);
+  if (child_ != nullptr) child_->Signal(sig);
 }
 
 std::optional<int> ProxyProcess::WaitExit(absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  for (;;) {
-    if (!Running()) return exit_code_;
-    if (absl::Now() > deadline) return std::nullopt;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  return child_ != nullptr ? child_->WaitExit(timeout) : std::nullopt;
 }
 
-bool ProxyProcess::Running() {
-  if (pid_ <= 0 || exit_code_.has_value()) return false;
-  int status = 0;
-  pid_t r;
-  do {
-    r = ::waitpid(pid_, &status, WNOHANG);
-  } while (r < 0 && errno == EINTR);
-  if (r == 0) return true;
-  // Reaped now (or, with ECHILD, by someone else: report it as gone).
-  exit_code_ = r == pid_ ? DecodeWaitStatus(status) : -1;
-  return false;
-}
+bool ProxyProcess::Running() { return child_ != nullptr && child_->Running(); }
 
-std::string ProxyProcess::Log() const { return ReadFile(log_path_); }
+std::string ProxyProcess::Log() const { return child_ != nullptr ? child_->Log() : ""; }
 
-int64_t ProxyProcess::RssKb() const {
-  if (pid_ <= 0 || exit_code_.has_value()) return -1;
-  return VmRssKb(absl::StrCat("/proc/", pid_, "/status"));
-}
+int64_t ProxyProcess::RssKb() const { return child_ != nullptr ? child_->RssKb() : -1; }
 
-int ProxyProcess::OpenFdCount() const {
-  if (pid_ <= 0 || exit_code_.has_value()) return -1;
-  DIR* dir = ::opendir(absl::StrCat("/proc/", pid_, "/fd").c_str());
-  if (dir == nullptr) return -1;
-  int count = 0;
-  while (dirent* entry = ::readdir(dir)) {
-    if (std::strcmp(entry->d_name, ".") != 0 && std::strcmp(entry->d_name, "..") != 0) ++count;
-  }
-  ::closedir(dir);
-  return count;
-}
+int ProxyProcess::OpenFdCount() const { return child_ != nullptr ? child_->OpenFdCount() : -1; }
 
 std::string Substitute(std::string text, const std::map<std::string, std::string>& vars) {
   size_t pos = 0;
@@ -443,7 +307,5 @@ bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout,
     absl::SleepFor(interval);
   }
 }
-
-int64_t SelfRssKb() { return VmRssKb("/proc/self/status"); }
 
 }  // namespace weir_test

@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tests/integration/harness/child_process.h"
 #include "tests/integration/harness/http_client.h"
 #include "tests/integration/harness/json.h"
 
@@ -52,7 +53,7 @@ class ProxyProcess {
   ProxyProcess(const ProxyProcess&) = delete;
   ProxyProcess& operator=(const ProxyProcess&) = delete;
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_ != nullptr ? child_->pid() : -1; }
   uint16_t admin_port() const { return admin_port_; }
   const std::string& temp_dir() const { return dir_; }
   const std::string& config_path() const { return config_path_; }
@@ -88,12 +89,10 @@ class ProxyProcess {
 
  private:
   ProxyProcess() = default;
-  absl::Status Spawn(const std::vector<std::string>& args, const StartOptions& options);
   absl::Status WaitUntilUp(const StartOptions& options);
   absl::Status Failure(absl::string_view what);  // `what` + exit status + the log
 
-  pid_t pid_ = -1;
-  std::optional<int> exit_code_;  // once reaped
+  std::unique_ptr<ChildProcess> child_;
   uint16_t admin_port_ = 0;
   std::string dir_;
   std::string config_path_;
@@ -117,8 +116,5 @@ absl::StatusOr<uint16_t> ListenerPortInJson(absl::string_view json, absl::string
 // (then false, after one last call).
 bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout = kDefaultTimeout,
                absl::Duration interval = absl::Milliseconds(10));
-
-// This process's VmRSS in KiB (for memory-bound checks of in-process upstreams), -1 if unknown.
-int64_t SelfRssKb();
 
 }  // namespace weir_test
