@@ -78,7 +78,10 @@ int Run() {
   if (const std::string file = absl::GetFlag(FLAGS_snapshot_file); !file.empty()) {
     absl::StatusOr<std::unique_ptr<xds::server::SnapshotFileSource>> started =
         xds::server::SnapshotFileSource::Start(file, &(*server)->cache());
-    if (!started.ok()) return Fail(started.status());
+    if (!started.ok()) {  // its errors were logged one per line
+      spdlog::critical("{}: cannot be served; not starting", file);
+      return 1;
+    }
     source = *std::move(started);
   } else {
     spdlog::warn("no --snapshot-file: serving nothing");
