@@ -10,6 +10,8 @@
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace xds::server {
 namespace {
@@ -117,8 +119,16 @@ absl::Status Snapshot::Add(const google::protobuf::Message& message) {
   if (name.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(full_name, " has no ", name_field->name()));
   }
+  // Packed by hand with deterministic serialization (map fields in key order), so the same
+  // resource gives the same bytes in every process and content hashes are stable.
   google::protobuf::Any any;
-  any.PackFrom(message);
+  any.set_type_url(absl::StrCat("type.googleapis.com/", full_name));
+  {
+    google::protobuf::io::StringOutputStream stream(any.mutable_value());
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
   if (!Of(*type).emplace(name, std::move(any)).second) {
     return absl::AlreadyExistsError(
         absl::StrCat("duplicate ", full_name, " \"", name, "\""));

@@ -12,8 +12,6 @@
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/json_util.h"
 #include "routing/validation_errors.h"
 #include "xds/config_tree.h"
@@ -39,8 +37,9 @@ const ResourceList kResourceLists[] = {
 
 bool IsScalar(const ConfigNode& node) { return node.kind == ConfigNode::Kind::kScalar; }
 
-// FNV-1a over the deterministic serialization of every resource, in type and name order: the
-// same resources give the same version in every process, whatever the file's formatting.
+// FNV-1a over every resource in type and name order (Snapshot::Add serializes them
+// deterministically): the same resources give the same version in every process, whatever the
+// file's formatting.
 std::string ContentHash(const Snapshot& snapshot) {
   uint64_t hash = 14695981039346656037ULL;
   auto mix = [&hash](absl::string_view bytes) {
@@ -51,16 +50,9 @@ std::string ContentHash(const Snapshot& snapshot) {
   };
   for (ResourceType type : kResourceTypes) {
     for (const auto& [name, any] : snapshot.Of(type)) {
-      std::string bytes;
-      {
-        google::protobuf::io::StringOutputStream stream(&bytes);
-        google::protobuf::io::CodedOutputStream coded(&stream);
-        coded.SetSerializationDeterministic(true);
-        any.SerializeToCodedStream(&coded);
-      }
-      mix(TypeUrl(type));
+      mix(any.type_url());
       mix(name);
-      mix(bytes);
+      mix(any.value());
     }
   }
   return absl::StrFormat("%016x", hash);

@@ -384,6 +384,26 @@ TEST_F(AdsServiceTest, ShutdownEndsOpenStreams) {
   EXPECT_EQ(cache().GetNodeStatus("node-1").connected_streams, 0);
 }
 
+TEST_F(AdsServiceTest, AServerRestartedOnTheSamePortServesAgain) {
+  cache().SetSnapshot("node-1", MakeSnapshot("v1", 1));
+  auto client = Connect();
+  ASSERT_TRUE(client->Request(kClusterType, {}));
+  ASSERT_TRUE(client->Next(kWait).has_value());
+  const uint16_t port = server_->port();
+  server_.reset();
+  ASSERT_TRUE(client->WaitForEnd(kWait).has_value());
+
+  absl::StatusOr<std::unique_ptr<XdsServer>> restarted = XdsServer::Start({.port = port});
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  server_ = *std::move(restarted);
+  cache().SetSnapshot("node-1", MakeSnapshot("v2", 1));
+  auto again = Connect();
+  ASSERT_TRUE(again->Request(kClusterType, {}, "v1"));
+  std::optional<DiscoveryResponse> response = again->Next(kWait);
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->version_info(), "v2");
+}
+
 TEST_F(AdsServiceTest, ASecondServerOnAPortInUseFails) {
   absl::StatusOr<std::unique_ptr<XdsServer>> second =
       XdsServer::Start({.port = server_->port()});

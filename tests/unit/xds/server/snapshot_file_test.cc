@@ -111,6 +111,14 @@ TEST(SnapshotFileTest, ReadsEveryResourceListWithFieldsWeirItselfDoesNotServe) {
   EXPECT_TRUE(file->snapshot.Validate().ok());
 }
 
+TEST(SnapshotFileTest, TheShippedExampleIsValidAndConsistent) {
+  absl::StatusOr<SnapshotFile> file =
+      LoadSnapshotFile(std::string(WEIR_SOURCE_DIR) + "/configs/xds-snapshot.yaml");
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_THAT(file->warnings, ::testing::IsEmpty());
+  EXPECT_EQ(file->snapshot.Of(ResourceType::kEndpoint).size(), 2u);
+}
+
 TEST(SnapshotFileTest, TheDefaultVersionFollowsContentNotFormatting) {
   absl::StatusOr<SnapshotFile> a = ParseYaml(SnapshotYaml(80));
   absl::StatusOr<SnapshotFile> b = ParseYaml(absl::StrCat("# a comment\n", SnapshotYaml(80)));
@@ -129,6 +137,16 @@ TEST(SnapshotFileTest, TheDefaultVersionFollowsContentNotFormatting) {
       "{}}}}]\n");
   ASSERT_TRUE(yaml.ok()) << yaml.status();
   EXPECT_EQ(json->snapshot.version, yaml->snapshot.version);
+
+  // Map entries are serialized in key order, whatever order the file lists them in.
+  absl::StatusOr<SnapshotFile> ab = ParseYaml(
+      "resources: {clusters: [{name: m, metadata: {filter_metadata: {a: {x: 1}, b: {y: 2}, "
+      "c: {z: 3}}}}]}\n");
+  absl::StatusOr<SnapshotFile> ba = ParseYaml(
+      "resources: {clusters: [{name: m, metadata: {filter_metadata: {c: {z: 3}, b: {y: 2}, "
+      "a: {x: 1}}}}]}\n");
+  ASSERT_TRUE(ab.ok() && ba.ok()) << ab.status() << ba.status();
+  EXPECT_EQ(ab->snapshot.version, ba->snapshot.version);
 }
 
 TEST(SnapshotFileTest, VersionAndNodesCanBeGiven) {
