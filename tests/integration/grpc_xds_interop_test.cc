@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,48 +31,6 @@ constexpr char kNode[] = "grpc-interop-client";
 constexpr int kRpcs = 2000;
 // 4 percentage points is more than 4.4 standard deviations of a 2000-RPC binomial at p = 0.8.
 constexpr double kTolerance = 0.04;
-
-// What gRPC's xDS client asks for: the Listener named after the target, with an api_listener
-// HttpConnectionManager (RDS over ADS, router filter), the RouteConfiguration, EDS clusters over
-// ADS, and load assignments whose localities carry a weight (gRPC drops unweighted localities).
-constexpr char kSnapshot[] = R"(
-version: "${VERSION}"
-nodes: ["${NODE}"]
-resources:
-  listeners:
-  - name: echo
-    api_listener:
-      api_listener:
-        "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-        rds: {route_config_name: echo-routes, config_source: {ads: {}}}
-        http_filters:
-        - name: envoy.filters.http.router
-          typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-  routes:
-  - name: echo-routes
-    virtual_hosts:
-    - name: echo
-      domains: ["*"]
-      routes:
-      - match: {prefix: ""}
-        route:
-          weighted_clusters:
-            clusters: [{name: v1, weight: ${WEIGHT_V1}}, {name: v2, weight: ${WEIGHT_V2}}]
-  clusters:
-  - {name: v1, type: EDS, eds_cluster_config: {eds_config: {ads: {}}}, lb_policy: ROUND_ROBIN}
-  - {name: v2, type: EDS, eds_cluster_config: {eds_config: {ads: {}}}, lb_policy: ROUND_ROBIN}
-  endpoints:
-  - cluster_name: v1
-    endpoints:
-    - locality: {region: local, zone: a}
-      load_balancing_weight: 1
-      lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT_V1}}}}}]
-  - cluster_name: v2
-    endpoints:
-    - locality: {region: local, zone: b}
-      load_balancing_weight: 1
-      lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT_V2}}}}}]
-)";
 
 class GrpcXdsInteropTest : public ::testing::Test {
  protected:
@@ -104,13 +63,14 @@ class GrpcXdsInteropTest : public ::testing::Test {
   }
 
   void Serve(const std::string& version, int weight_v1, int weight_v2) {
-    std::string yaml = absl::StrReplaceAll(
-        kSnapshot, {{"${VERSION}", version},
-                    {"${NODE}", kNode},
-                    {"${WEIGHT_V1}", absl::StrCat(weight_v1)},
-                    {"${WEIGHT_V2}", absl::StrCat(weight_v2)},
-                    {"${PORT_V1}", absl::StrCat(backends_["v1"]->port())},
-                    {"${PORT_V2}", absl::StrCat(backends_["v2"]->port())}});
+    std::ifstream in(std::string(WEIR_SOURCE_DIR) + "/tests/grpc_testing/echo-xds-snapshot.yaml");
+    std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    yaml = absl::StrReplaceAll(yaml, {{"${VERSION}", version},
+                                      {"${NODE}", kNode},
+                                      {"${WEIGHT_V1}", absl::StrCat(weight_v1)},
+                                      {"${WEIGHT_V2}", absl::StrCat(weight_v2)},
+                                      {"${PORT_V1}", absl::StrCat(backends_["v1"]->port())},
+                                      {"${PORT_V2}", absl::StrCat(backends_["v2"]->port())}});
     absl::StatusOr<xds::server::SnapshotFile> file =
         xds::server::ParseSnapshotFile(yaml, /*json=*/false);
     ASSERT_TRUE(file.ok()) << file.status();
@@ -131,6 +91,16 @@ class GrpcXdsInteropTest : public ::testing::Test {
       ++counts[status.ok() ? reply.backend() : absl::StrCat("error: ", status.error_message())];
     }
     return counts;
+  }
+
+  // Sends kRpcs RPCs: all succeed and v1 answers `expected` of them, within kTolerance.
+  void ExpectV1Share(weir::test::Echo::Stub& stub, double expected) {
+    std::map<std::string, int> counts = Split(stub, kRpcs);
+    const double share = static_cast<double>(counts["v1"]) / kRpcs;
+    std::printf("expected v1 share %.2f: %s(observed %.3f)\n", expected,
+                Describe(counts).c_str(), share);
+    EXPECT_EQ(counts["v1"] + counts["v2"], kRpcs) << Describe(counts);
+    EXPECT_NEAR(share, expected, kTolerance) << Describe(counts);
   }
 
   static std::string Describe(const std::map<std::string, int>& counts) {
@@ -164,11 +134,7 @@ TEST_F(GrpcXdsInteropTest, GrpcSplitsRpcsByTheServedWeightsAndFollowsChanges) {
     EXPECT_TRUE(server_->cache().WaitForAck(kNode, type, "1", absl::Seconds(5)).ok()) << type;
   }
 
-  std::map<std::string, int> before = Split(*stub, kRpcs);
-  const double v1_before = static_cast<double>(before["v1"]) / kRpcs;
-  std::printf("served 80/20: %s(v1 share %.3f)\n", Describe(before).c_str(), v1_before);
-  EXPECT_EQ(before["v1"] + before["v2"], kRpcs) << Describe(before);
-  EXPECT_NEAR(v1_before, 0.80, kTolerance) << Describe(before);
+  ExpectV1Share(*stub, 0.80);
 
   // Turn the canary around.
   Serve("2", 20, 80);
@@ -179,11 +145,7 @@ TEST_F(GrpcXdsInteropTest, GrpcSplitsRpcsByTheServedWeightsAndFollowsChanges) {
   while (Split(*stub, 50)["v2"] < 25) {
     ASSERT_LT(absl::Now(), deadline) << "the split never moved to v2";
   }
-  std::map<std::string, int> after = Split(*stub, kRpcs);
-  const double v1_after = static_cast<double>(after["v1"]) / kRpcs;
-  std::printf("served 20/80: %s(v1 share %.3f)\n", Describe(after).c_str(), v1_after);
-  EXPECT_EQ(after["v1"] + after["v2"], kRpcs) << Describe(after);
-  EXPECT_NEAR(v1_after, 0.20, kTolerance) << Describe(after);
+  ExpectV1Share(*stub, 0.20);
 
   // Weights summing to 0: gRPC NACKs the route configuration ("incorrect total weight": 1.51
   // still requires the weights to sum to total_weight, 100 by default) and keeps routing by the

@@ -64,6 +64,16 @@ std::string Snapshot(const std::string& version, const std::vector<std::string>&
   return yaml;
 }
 
+std::string AckedVersion(const weir_test::JsonValue& status, const std::string& node) {
+  const weir_test::JsonValue* nodes = status.Find("nodes");
+  const weir_test::JsonValue* entry = nodes != nullptr ? nodes->Find(node) : nullptr;
+  const weir_test::JsonValue* types = entry != nullptr ? entry->Find("types") : nullptr;
+  const weir_test::JsonValue* cds =
+      types != nullptr ? types->Find(std::string(kClusterType)) : nullptr;
+  const weir_test::JsonValue* acked = cds != nullptr ? cds->Find("acked_version") : nullptr;
+  return acked != nullptr ? acked->string_value() : "";
+}
+
 // The executable in its own temp dir, stdout and stderr in a log file; SIGKILLed and reaped by
 // the destructor if still running.
 class XdsServerProcess {
@@ -132,6 +142,14 @@ class XdsServerProcess {
     return weir_test::ParseJson(response->body);
   }
 
+  // Polls /status until `node` ACKed `version` of CDS.
+  bool WaitForAckedVersion(const std::string& node, const std::string& version) const {
+    return WaitUntil([&] {
+      absl::StatusOr<weir_test::JsonValue> status = Status();
+      return status.ok() && AckedVersion(*status, node) == version;
+    }, kWait);
+  }
+
   bool Running() {
     if (exit_code_.has_value()) return false;
     WaitExit(absl::ZeroDuration());
@@ -164,16 +182,6 @@ class XdsServerProcess {
   std::string snapshot_path_;
 };
 
-std::string AckedVersion(const weir_test::JsonValue& status, const std::string& node) {
-  const weir_test::JsonValue* nodes = status.Find("nodes");
-  const weir_test::JsonValue* entry = nodes != nullptr ? nodes->Find(node) : nullptr;
-  const weir_test::JsonValue* types = entry != nullptr ? entry->Find("types") : nullptr;
-  const weir_test::JsonValue* cds =
-      types != nullptr ? types->Find(std::string(kClusterType)) : nullptr;
-  const weir_test::JsonValue* acked = cds != nullptr ? cds->Find("acked_version") : nullptr;
-  return acked != nullptr ? acked->string_value() : "";
-}
-
 TEST(XdsServerProcessTest, ServesTheFileReportsAcksAndPushesEdits) {
   auto server = XdsServerProcess::Start(Snapshot("v1", {"a", "b"}));
   ASSERT_TRUE(server.ok()) << server.status();
@@ -186,10 +194,7 @@ TEST(XdsServerProcessTest, ServesTheFileReportsAcksAndPushesEdits) {
   EXPECT_EQ(first->version_info(), "v1");
   EXPECT_THAT(ResourceNames(*first), ::testing::ElementsAre("a", "b"));
   ASSERT_TRUE(client->Ack(*first));
-  EXPECT_TRUE(WaitUntil([&] {
-    absl::StatusOr<weir_test::JsonValue> status = (*server)->Status();
-    return status.ok() && AckedVersion(*status, "proxy-1") == "v1";
-  }, kWait)) << (*server)->Log();
+  EXPECT_TRUE((*server)->WaitForAckedVersion("proxy-1", "v1")) << (*server)->Log();
 
   WriteByRename((*server)->snapshot_path(), Snapshot("v2", {"b", "c"}));
   std::optional<xds::server::testing::DiscoveryResponse> second = client->Next(kWait);
@@ -197,10 +202,7 @@ TEST(XdsServerProcessTest, ServesTheFileReportsAcksAndPushesEdits) {
   EXPECT_EQ(second->version_info(), "v2");
   EXPECT_THAT(ResourceNames(*second), ::testing::ElementsAre("b", "c"));
   ASSERT_TRUE(client->Ack(*second));
-  EXPECT_TRUE(WaitUntil([&] {
-    absl::StatusOr<weir_test::JsonValue> status = (*server)->Status();
-    return status.ok() && AckedVersion(*status, "proxy-1") == "v2";
-  }, kWait));
+  EXPECT_TRUE((*server)->WaitForAckedVersion("proxy-1", "v2"));
   EXPECT_THAT((*server)->Log(), HasSubstr("xds: node \"proxy-1\" ACK " + std::string(kClusterType) +
                                           " version \"v2\""));
 }
