@@ -9,6 +9,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -154,7 +155,7 @@ void StatusServer::Serve(int fd) {
     head.append(buffer, static_cast<size_t>(n));
   }
   // "GET /status?x HTTP/1.1"
-  std::string_view line(head.data(), head.find("\r\n"));
+  std::string_view line(head.data(), std::min(head.find("\r\n"), head.size()));
   size_t space = line.find(' ');
   std::string_view method = line.substr(0, space);
   std::string_view target = space == std::string_view::npos ? "" : line.substr(space + 1);

@@ -169,8 +169,10 @@ TEST(StatusServerTest, ServesStatusAndNothingElse) {
               ::testing::StartsWith("HTTP/1.1 404 "));
   EXPECT_THAT(HttpRequest((*server)->port(), "POST /status HTTP/1.1\r\n\r\n"),
               ::testing::StartsWith("HTTP/1.1 405 "));
-  // A client that sends nothing and leaves does not stop the server.
+  // A client that sends nothing, or 8 KiB without a line end, does not stop the server.
   EXPECT_EQ(HttpRequest((*server)->port(), ""), "");
+  EXPECT_THAT(HttpRequest((*server)->port(), std::string(8192, 'G')),
+              ::testing::StartsWith("HTTP/1.1 405 "));
   EXPECT_THAT(HttpRequest((*server)->port(), "GET /status?pretty HTTP/1.0\r\n\r\n"),
               ::testing::StartsWith("HTTP/1.1 200 OK\r\n"));
 }
