@@ -163,7 +163,9 @@ class TreeReader {
       const FieldDescriptor* field = d.FindFieldByName(key);
       if (field == nullptr) field = d.FindFieldByCamelcaseName(key);
       const std::string field_name = field != nullptr ? field->name() : key;
-      FieldSupport support = GetFieldSupport(d.full_name(), field_name);
+      FieldSupport support = options_.apply_support_policy
+                                 ? GetFieldSupport(d.full_name(), field_name)
+                                 : FieldSupport::kSupported;
       if (field == nullptr && support == FieldSupport::kSupported) support = FieldSupport::kUnsupported;
       if (!CheckSupport(d, field, support)) continue;
       if (value.kind == ConfigNode::Kind::kNull) continue;  // proto3 JSON: null = unset

@@ -19,6 +19,10 @@ namespace xds {
 struct TreeReadOptions {
   // Envoy's --allow-unknown-static-fields: unknown and unsupported fields become warnings.
   bool allow_unknown_fields = false;
+  // Whether weir's support policy (support_policy.h) applies. The xDS server turns it off: it
+  // passes on every field of the proto subset, including those weir itself does not implement
+  // (Listener.api_listener for gRPC clients); fields outside the subset stay errors.
+  bool apply_support_policy = true;
 };
 
 // Returns the JSON text for `node` read as `descriptor`. Problems go to `errors` (errors and

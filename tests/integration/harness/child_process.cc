@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -23,16 +25,8 @@ extern char** environ;
 namespace weir_test {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 int64_t VmRssKb(const std::string& status_path) {
-  std::string status = ReadFile(status_path);
+  std::string status = ReadFileOrEmpty(status_path);
   for (absl::string_view line : absl::StrSplit(status, '\n')) {
     if (!absl::ConsumePrefix(&line, "VmRSS:")) continue;
     line = absl::StripAsciiWhitespace(line);
@@ -177,7 +171,7 @@ bool ChildProcess::Running() {
   return false;
 }
 
-std::string ChildProcess::Log() const { return ReadFile(log_path_); }
+std::string ChildProcess::Log() const { return ReadFileOrEmpty(log_path_); }
 
 int64_t ChildProcess::RssKb() const {
   if (pid_ <= 0 || exit_code_.has_value()) return -1;
@@ -194,6 +188,34 @@ int ChildProcess::OpenFdCount() const {
   }
   ::closedir(dir);
   return count;
+}
+
+absl::StatusOr<std::string> MakeTempDir(const std::string& prefix) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string pattern =
+      absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/", prefix, "-XXXXXX");
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat("mkdtemp ", pattern, ": ", std::strerror(errno)));
+  }
+  return pattern;
+}
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+void WriteFileByRename(const std::string& path, const std::string& content) {
+  const std::string temp = path + ".new";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << content;
+  }
+  std::error_code ignored;
+  std::filesystem::rename(temp, path, ignored);
 }
 
 int64_t SelfRssKb() { return VmRssKb("/proc/self/status"); }

@@ -51,6 +51,13 @@ class ChildProcess {
   std::string log_path_;
 };
 
+// A fresh directory under $TEST_TMPDIR (or /tmp) named `prefix`-XXXXXX.
+absl::StatusOr<std::string> MakeTempDir(const std::string& prefix);
+// The file's content, "" if it cannot be read.
+std::string ReadFileOrEmpty(const std::string& path);
+// Writes `path` atomically: a sibling file renamed over it, as editors and deploy scripts do.
+void WriteFileByRename(const std::string& path, const std::string& content);
+
 // This process's VmRSS in KiB (for memory-bound checks of in-process upstreams), -1 if unknown.
 int64_t SelfRssKb();
 

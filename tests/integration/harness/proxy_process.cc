@@ -33,27 +33,15 @@ namespace {
 constexpr absl::Duration kPollInterval = absl::Milliseconds(10);
 constexpr size_t kMaxLogInError = 64 * 1024;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ProxyProcess>> ProxyProcess::Start(
     const std::string& config_yaml, const std::vector<std::string>& extra_args,
     StartOptions options) {
   std::unique_ptr<ProxyProcess> process(new ProxyProcess());
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  std::string pattern =
-      absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/weir-it-XXXXXX");
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    return absl::InternalError(absl::StrCat("mkdtemp ", pattern, ": ", std::strerror(errno)));
-  }
-  process->dir_ = pattern;
+  absl::StatusOr<std::string> dir = MakeTempDir("weir-it");
+  if (!dir.ok()) return dir.status();
+  process->dir_ = *dir;
   process->config_path_ = process->dir_ + "/config.yaml";
   process->admin_path_ = process->dir_ + "/admin_address";
   process->log_path_ = process->dir_ + "/weir.log";
@@ -106,7 +94,7 @@ absl::Status ProxyProcess::WaitUntilUp(const StartOptions& options) {
   const absl::Time deadline = absl::Now() + options.timeout;
   // 1. The admin address file.
   for (;;) {
-    std::string text(absl::StripAsciiWhitespace(ReadFile(admin_path_)));
+    std::string text(absl::StripAsciiWhitespace(ReadFileOrEmpty(admin_path_)));
     size_t colon = text.rfind(':');
     uint32_t port = 0;
     if (colon != std::string::npos && absl::SimpleAtoi(text.substr(colon + 1), &port) && port > 0 &&
