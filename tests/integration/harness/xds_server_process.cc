@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "tests/integration/harness/http_client.h"
 #include "tests/integration/harness/proxy_process.h"
 
@@ -113,6 +114,59 @@ void XdsServerProcess::Kill() {
 absl::Status XdsServerProcess::Restart() {
   Kill();
   return Launch(ads_port_);
+}
+
+namespace {
+std::string EndpointsYaml(const std::string& cluster, const std::vector<uint16_t>& ports) {
+  std::vector<std::string> endpoints;
+  for (uint16_t port : ports) {
+    endpoints.push_back(absl::StrCat(
+        "{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ", port, "}}}}"));
+  }
+  return absl::StrCat("  - cluster_name: ", cluster, "\n    endpoints: [{lb_endpoints: [",
+                      absl::StrJoin(endpoints, ", "), "]}]\n");
+}
+}  // namespace
+
+std::string CanarySnapshotYaml(const CanarySnapshot& snapshot) {
+  std::string exact_routes;
+  for (int i = 0; i < snapshot.exact_routes; ++i) {
+    absl::StrAppend(&exact_routes, "      - {match: {path: \"/r", i,
+                    "\"}, route: {cluster: v1}}\n");
+  }
+  return absl::StrCat(R"(version: ")", snapshot.version, R"("
+nodes: ["*"]
+resources:
+  listeners:
+  - name: ingress
+    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress
+          rds: {route_config_name: routes, config_source: {ads: {}}}
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+  routes:
+  - name: routes
+    virtual_hosts:
+    - name: app
+      domains: ["*"]
+      routes:
+)", exact_routes, R"(      - match: {prefix: "/"}
+        route:
+          weighted_clusters:
+            clusters:
+            - {name: v1, weight: )", snapshot.v1_weight, R"(}
+            - {name: v2, weight: )", snapshot.v2_weight, R"(}
+  clusters:
+  - {name: v1, type: EDS, connect_timeout: 1s, eds_cluster_config: {eds_config: {ads: {}}}}
+  - {name: v2, type: EDS, connect_timeout: 1s, eds_cluster_config: {eds_config: {ads: {}}}}
+  endpoints:
+)", EndpointsYaml("v1", snapshot.v1_ports), EndpointsYaml("v2", snapshot.v2_ports));
 }
 
 }  // namespace weir_test

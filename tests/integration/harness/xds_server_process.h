@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -59,6 +60,20 @@ class XdsServerProcess {
   uint16_t ads_port_ = 0;
   std::unique_ptr<ChildProcess> child_;
 };
+
+// A snapshot file for the canary tests: listener "ingress" (127.0.0.1:0, stat_prefix ingress)
+// whose RouteConfiguration "routes" sends "/" to the weighted clusters v1 and v2 (EDS, served
+// `v1_ports`, `v2_ports`). `exact_routes` adds that many `path: /r<i>` routes before it, for
+// large-config measurements.
+struct CanarySnapshot {
+  std::string version;
+  uint32_t v1_weight = 100;
+  uint32_t v2_weight = 0;
+  std::vector<uint16_t> v1_ports;
+  std::vector<uint16_t> v2_ports;
+  int exact_routes = 0;
+};
+std::string CanarySnapshotYaml(const CanarySnapshot& snapshot);
 
 // The type URLs /status is keyed by.
 inline constexpr char kClusterTypeUrl[] = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
