@@ -12,7 +12,7 @@ packages=(
   libabsl-dev libre2-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real clients used by the integration tests and the load benchmarks
-  curl wrk nghttp2-client nghttp2-server python3 python3-h2
+  curl wrk nghttp2-client nghttp2-server python3
 )
 
 missing=()

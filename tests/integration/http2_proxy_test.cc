@@ -1,0 +1,321 @@
+// HTTP/2 through the real weir binary with real clients: curl --http2-prior-knowledge, nghttp and
+// h2load on an AUTO listener, to HTTP/1.1 upstreams (TestUpstream) and to an HTTP/2 upstream no
+// one here wrote (nghttpd); the weighted split over the streams of one connection; a 1 GiB body
+// to a reader that reads slowly; and crafted abuse (tests/integration/h2_abuse.py writes raw
+// frames): each case closes the offending connection, moves its counter, leaves memory flat and
+// other connections untouched.
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <optional>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/harness/child_process.h"
+#include "tests/integration/harness/http_client.h"
+#include "tests/integration/harness/http_common.h"
+#include "tests/integration/harness/json.h"
+#include "tests/integration/harness/proxy_process.h"
+#include "tests/integration/harness/test_upstream.h"
+#include "tests/integration/run_command.h"
+
+namespace weir_test {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Routes: /split 80/20 between v1 and v2 (HTTP/1.1); /v1 to v1; /h2/ to nghttpd over h2c with
+// the prefix rewritten to "/".
+constexpr char kConfig[] = R"(
+admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+static_resources:
+  listeners:
+  - name: ingress
+    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress
+          codec_type: AUTO
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: {prefix: /split}
+                route: {weighted_clusters: {clusters: [{name: v1, weight: 80}, {name: v2, weight: 20}]}}
+              - match: {prefix: /v1}
+                route: {cluster: v1}
+              - match: {prefix: /h2/}
+                route: {cluster: nghttpd, prefix_rewrite: /}
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+  clusters:
+  - name: v1
+    load_assignment: {cluster_name: v1, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${V1_PORT}}}}}]}]}
+  - name: v2
+    load_assignment: {cluster_name: v2, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${V2_PORT}}}}}]}]}
+  - name: nghttpd
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        explicit_http_config: {http2_protocol_options: {}}
+    load_assignment: {cluster_name: nghttpd, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${H2_PORT}}}}}]}]}
+)";
+
+constexpr uint64_t kFileSize = 256 * 1024;
+
+// A port nobody listens on right now, for a program that cannot report the one it bound.
+uint16_t UnusedPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+bool Accepts(uint16_t port) {
+  return RawConnection::Connect(port, absl::Milliseconds(200)).ok();
+}
+
+class Http2ProxyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    v1_ = TestUpstream::Start("v1");
+    v2_ = TestUpstream::Start("v2");
+    ASSERT_NE(v1_, nullptr);
+    ASSERT_NE(v2_, nullptr);
+    absl::StatusOr<std::string> dir = MakeTempDir("weir-h2");
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    docroot_ = *dir;
+    WriteFileByRename(docroot_ + "/file", PatternBody(kFileSize));
+    // nghttpd cannot report an ephemeral port: try a free one, a few times in case of a race.
+    for (int attempt = 0; attempt < 3 && nghttpd_ == nullptr; ++attempt) {
+      const uint16_t port = UnusedPort();
+      auto child = ChildProcess::Spawn(
+          {"/usr/sbin/nghttpd", "--no-tls", "-d", docroot_, absl::StrCat(port)},
+          docroot_ + "/nghttpd.log");
+      ASSERT_TRUE(child.ok()) << child.status();
+      if (WaitUntil([&] { return Accepts(port); }, absl::Seconds(5))) {
+        nghttpd_ = std::move(*child);
+        nghttpd_port_ = port;
+      }
+    }
+    ASSERT_NE(nghttpd_, nullptr) << "nghttpd did not start";
+
+    auto proxy = ProxyProcess::Start(Substitute(kConfig, {{"V1_PORT", absl::StrCat(v1_->port())},
+                                                          {"V2_PORT", absl::StrCat(v2_->port())},
+                                                          {"H2_PORT", absl::StrCat(nghttpd_port_)}}));
+    ASSERT_TRUE(proxy.ok()) << proxy.status();
+    proxy_ = *std::move(proxy);
+    auto port = proxy_->ListenerPort("ingress");
+    ASSERT_TRUE(port.ok()) << port.status();
+    port_ = *port;
+  }
+
+  void TearDown() override {
+    nghttpd_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(docroot_, ignored);
+  }
+
+  std::string Url(const std::string& path) const {
+    return absl::StrCat("http://127.0.0.1:", port_, path);
+  }
+
+  uint64_t Stat(const std::string& name) {
+    auto value = proxy_->StatValue(name);
+    return value.ok() ? *value : 0;
+  }
+
+  std::unique_ptr<TestUpstream> v1_;
+  std::unique_ptr<TestUpstream> v2_;
+  std::unique_ptr<ChildProcess> nghttpd_;
+  uint16_t nghttpd_port_ = 0;
+  std::string docroot_;
+  std::unique_ptr<ProxyProcess> proxy_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(Http2ProxyTest, CurlPriorKnowledgeToHttp1AndHttp2Upstreams) {
+  CommandResult h1 = RunCommand(absl::StrCat(
+      "curl -sS --http2-prior-knowledge -w '\\n%{http_version} %{http_code}' ", Url("/v1/a")));
+  EXPECT_EQ(h1.output, "v1\n2 200");
+  CommandResult h2 = RunCommand(absl::StrCat(
+      "curl -sS --http2-prior-knowledge -o /dev/null -w '%{http_version} %{http_code} "
+      "%{size_download}' ",
+      Url("/h2/file")));
+  EXPECT_EQ(h2.output, absl::StrCat("2 200 ", kFileSize));
+  // HTTP/1.1 on the same AUTO listener, to the HTTP/2 upstream.
+  CommandResult h1_to_h2 = RunCommand(absl::StrCat(
+      "curl -sS --http1.1 -o /dev/null -w '%{http_version} %{http_code} %{size_download}' ",
+      Url("/h2/file")));
+  EXPECT_EQ(h1_to_h2.output, absl::StrCat("1.1 200 ", kFileSize));
+  EXPECT_EQ(Stat("cluster.nghttpd.upstream_cx_http2_total"), 1u);
+  EXPECT_GE(Stat("http.ingress.downstream_cx_http2_total"), 2u);
+  EXPECT_EQ(Stat("http.ingress.downstream_rq_2xx"), 3u);
+}
+
+TEST_F(Http2ProxyTest, NghttpGetsTheFileByteForByte) {
+  CommandResult result = RunCommand(absl::StrCat("timeout 30 nghttp ", Url("/h2/file")));
+  EXPECT_EQ(result.exit_code, 0) << result.output.substr(0, 2000);
+  EXPECT_EQ(result.output.size(), kFileSize);
+  EXPECT_TRUE(MatchesPattern(result.output, 0));
+  // -s prints stream statistics: one stream, status 200.
+  CommandResult stats = RunCommand(absl::StrCat("timeout 30 nghttp -ns ", Url("/v1/x")));
+  EXPECT_EQ(stats.exit_code, 0) << stats.output;
+  EXPECT_THAT(stats.output, HasSubstr("200"));
+}
+
+TEST_F(Http2ProxyTest, H2loadToHttp1AndHttp2UpstreamsFailsNothing) {
+  for (const std::string path : {"/v1/load", "/h2/file"}) {
+    CommandResult result = RunCommand(
+        absl::StrCat("timeout 60 h2load -n 2000 -c 4 -m 10 ", Url(path)));
+    EXPECT_THAT(result.output, HasSubstr("2000 succeeded, 0 failed, 0 errored")) << result.output;
+    EXPECT_THAT(result.output, HasSubstr("status codes: 2000 2xx")) << result.output;
+  }
+  EXPECT_EQ(Stat("http.ingress.downstream_rq_5xx"), 0u);
+}
+
+TEST_F(Http2ProxyTest, WeightedSplitOverTheStreamsOfOneConnection) {
+  // 12 000 requests as 10 concurrent streams on one h2c connection: the share is within 1.5 pp
+  // of 20% with four standard deviations to spare (sigma = 0.37 pp).
+  constexpr int kRequests = 12000;
+  CommandResult result = RunCommand(
+      absl::StrCat("timeout 120 h2load -n ", kRequests, " -c 1 -m 10 ", Url("/split")));
+  ASSERT_THAT(result.output, HasSubstr(absl::StrCat(kRequests, " succeeded, 0 failed")))
+      << result.output;
+  EXPECT_EQ(Stat("http.ingress.downstream_cx_http2_total"), 1u);
+  const double v2_share =
+      static_cast<double>(v2_->requests_received()) / (v1_->requests_received() +
+                                                       v2_->requests_received());
+  EXPECT_EQ(v1_->requests_received() + v2_->requests_received(), kRequests);
+  EXPECT_NEAR(v2_share, 0.20, 0.015);
+}
+
+TEST_F(Http2ProxyTest, OneGibToASlowReaderInBoundedMemory) {
+  const int64_t before = proxy_->RssKb();
+  constexpr uint64_t kSize = uint64_t{1} << 30;
+  // curl reads at 150 MB/s at most, slower than weir can produce: h2 flow control must hold the
+  // upstream back instead of buffering the difference.
+  CommandResult result = RunCommand(absl::StrCat(
+      "timeout 120 curl -sS --http2-prior-knowledge --limit-rate 150M -H 'x-test-body-size: ",
+      kSize, "' -o /dev/null -w '%{http_code} %{size_download}' ", Url("/v1/big")));
+  EXPECT_EQ(result.output, absl::StrCat("200 ", kSize));
+  int64_t peak = 0;
+  {
+    // VmHWM: the peak over the whole transfer, not a sample.
+    std::string status = ReadFileOrEmpty(absl::StrCat("/proc/", proxy_->pid(), "/status"));
+    size_t at = status.find("VmHWM:");
+    ASSERT_NE(at, std::string::npos);
+    std::string value = status.substr(at + 6, status.find('\n', at) - at - 6);
+    ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::StripSuffix(
+                                     absl::StripAsciiWhitespace(value), "kB")),
+                                 &peak));
+  }
+  EXPECT_LT(peak - before, 48 * 1024) << "peak " << peak << " KiB, idle " << before << " KiB";
+}
+
+// One abuse case: the script's verdict and what weir counted.
+struct AbuseCase {
+  std::string name;
+  int count;
+  std::string counter;         // the stat that must move
+  std::optional<int> goaway;   // the GOAWAY code expected, when the client can read it
+};
+
+class Http2AbuseTest : public Http2ProxyTest,
+                       public ::testing::WithParamInterface<AbuseCase> {};
+
+TEST_P(Http2AbuseTest, ClosesTheConnectionCountsItAndSparesOthers) {
+  const AbuseCase& abuse = GetParam();
+  // A connection in use before the abuse, to show it is unaffected.
+  absl::StatusOr<RawConnection> bystander = RawConnection::Connect(port_);
+  ASSERT_TRUE(bystander.ok());
+  ASSERT_TRUE(bystander->Send(BuildRequest("GET", "/v1/before", {{"host", "a"}})).ok());
+  ASSERT_TRUE(bystander->ReadResponse().ok());
+  const int64_t rss_before = proxy_->RssKb();
+  const uint64_t counter_before = Stat(abuse.counter);
+
+  CommandResult run = RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
+                                              "/tests/integration/h2_abuse.py ", port_, " ",
+                                              abuse.name, " ", abuse.count, " /v1/abuse"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
+  ASSERT_TRUE(verdict.ok()) << run.output;
+  EXPECT_TRUE(verdict->Find("closed")->bool_value()) << run.output;
+  if (abuse.goaway.has_value()) {
+    ASSERT_TRUE(verdict->Find("goaway")->is_number()) << run.output;
+    EXPECT_EQ(verdict->Find("goaway")->AsUint64(), static_cast<uint64_t>(*abuse.goaway)) << run.output;
+  }
+  // Closed early: far fewer frames got in than the script had.
+  EXPECT_LT(verdict->Find("sent")->AsUint64().value_or(abuse.count), static_cast<uint64_t>(abuse.count))
+      << run.output;
+  EXPECT_TRUE(WaitUntil([&] { return Stat(abuse.counter) > counter_before; }))
+      << abuse.counter << "\n" << proxy_->Log();
+  EXPECT_LT(proxy_->RssKb() - rss_before, 16 * 1024);
+
+  ASSERT_TRUE(bystander->Send(BuildRequest("GET", "/v1/after", {{"host", "a"}})).ok());
+  HttpResult after = bystander->ReadResponse();
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->body, "v1");
+  CommandResult fresh = RunCommand(absl::StrCat(
+      "curl -sS --http2-prior-knowledge -w ' %{http_version}' ", Url("/v1/fresh")));
+  EXPECT_EQ(fresh.output, "v1 2");
+}
+
+constexpr int kEnhanceYourCalm = 11;  // the GOAWAY code of every flood verdict
+
+INSTANTIATE_TEST_SUITE_P(
+    Floods, Http2AbuseTest,
+    ::testing::Values(
+        AbuseCase{"rapid_reset", 100000, "http.ingress.downstream_rq_too_many_premature_resets",
+                  kEnhanceYourCalm},
+        AbuseCase{"continuation_flood", 100000, "http2.header_overflow", kEnhanceYourCalm},
+        // The client never reads, so the GOAWAY may not reach it.
+        AbuseCase{"settings_flood", 200000, "http2.outbound_control_flood", std::nullopt},
+        AbuseCase{"ping_flood", 200000, "http2.outbound_control_flood", std::nullopt},
+        AbuseCase{"empty_data_flood", 100000, "http2.inbound_empty_frames_flood",
+                  kEnhanceYourCalm},
+        AbuseCase{"window_update_flood", 100000, "http2.inbound_window_update_frames_flood",
+                  kEnhanceYourCalm},
+        AbuseCase{"priority_flood", 100000, "http2.inbound_priority_frames_flood",
+                  kEnhanceYourCalm}),
+    [](const ::testing::TestParamInfo<AbuseCase>& info) { return info.param.name; });
+
+TEST_F(Http2ProxyTest, TooManyHeaderFieldsIs431AndTheConnectionSurvives) {
+  // 300 cookie crumbs: more fields than the limit of 100, each counted (the "HTTP/2 Bomb").
+  const uint64_t before = Stat("http2.header_overflow");
+  CommandResult run = RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
+                                              "/tests/integration/h2_abuse.py ", port_,
+                                              " header_bomb 300 /v1/abuse"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
+  ASSERT_TRUE(verdict.ok()) << run.output;
+  EXPECT_EQ(verdict->Find("responses")->AsUint64(), 1u) << run.output;  // the 431
+  EXPECT_FALSE(verdict->Find("closed")->bool_value()) << run.output;
+  EXPECT_TRUE(WaitUntil([&] { return Stat("http2.header_overflow") == before + 1; }));
+  EXPECT_EQ(Stat("http.ingress.downstream_rq_4xx"), 1u);
+  EXPECT_EQ(v1_->requests_received(), 0u);  // never forwarded
+}
+
+}  // namespace
+}  // namespace weir_test
