@@ -27,7 +27,8 @@ CommandResult Validate(const std::string& path, const std::string& flags = "") {
 }
 
 TEST(ValidateTest, ShippedConfigsAreValid) {
-  for (const char* name : {"quickstart.yaml", "gateway.yaml", "sidecar.yaml"}) {
+  for (const char* name :
+       {"quickstart.yaml", "gateway.yaml", "sidecar.yaml", "xds-bootstrap.yaml"}) {
     CommandResult result = Validate(kSourceDir + "/configs/" + name);
     EXPECT_EQ(result.exit_code, 0) << name << ":\n" << result.output;
     EXPECT_EQ(result.output, "OK\n") << name;

@@ -40,6 +40,22 @@ TEST(PrometheusTest, EnvoyFragment) {
       "\n");
 }
 
+// The per-cluster gRPC counters (proxy_stats.h GrpcStats): the families README documents.
+TEST(PrometheusTest, GrpcFamilies) {
+  Store store;
+  store.GetCounter("cluster.v2.grpc.total").Add(5);
+  store.GetCounter("cluster.v2.grpc.success").Add(2);
+  store.GetCounter("cluster.v2.grpc.failure").Add(3);
+  store.GetCounter("cluster.v2.grpc.0").Add(2);
+  store.GetCounter("cluster.v2.grpc.14").Add(3);
+  const std::string text = RenderPrometheus(store, {});
+  EXPECT_THAT(text, HasSubstr("envoy_cluster_grpc_total{envoy_cluster_name=\"v2\"} 5\n"));
+  EXPECT_THAT(text, HasSubstr("envoy_cluster_grpc_success{envoy_cluster_name=\"v2\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("envoy_cluster_grpc_failure{envoy_cluster_name=\"v2\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("envoy_cluster_grpc_14{envoy_cluster_name=\"v2\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("envoy_cluster_grpc_0{envoy_cluster_name=\"v2\"} 2\n"));
+}
+
 TEST(PrometheusTest, EmptyStoreRendersNothing) {
   Store store;
   EXPECT_EQ(RenderPrometheus(store, {.text_readouts = true}), "");
