@@ -4,7 +4,7 @@
   h2_abuse.py PORT CASE [COUNT [PATH]]
 
 CASE is one of rapid_reset, continuation_flood, settings_flood, ping_flood, empty_data_flood,
-window_update_flood, priority_flood, header_bomb. The script writes raw frames (no HTTP/2 library,
+window_update_flood, priority_flood, header_bomb, stream_limit. The script writes raw frames (no HTTP/2 library,
 so nothing "helps"), stops when the peer closes, then reads what the peer sent until EOF or a
 10 s limit, and prints one JSON line:
 
@@ -174,10 +174,16 @@ def run(port, case, count):
                   b"".join(frame(CONTINUATION, END_HEADERS if i + 16000 >= len(block) else 0, 1,
                                  block[i:i + 16000]) for i in range(16000, len(block), 16000)))
         # Nothing else: the server answers the stream (431) and keeps the connection open.
+    elif case == "stream_limit":
+        # COUNT requests left open (no END_STREAM): those beyond the server's
+        # SETTINGS_MAX_CONCURRENT_STREAMS are refused, the connection stays.
+        for _ in range(count):
+            peer.send(frame(HEADERS, END_HEADERS, stream, request_block(b"POST")))
+            stream += 2
     else:
         print("unknown case " + case, file=sys.stderr)
         return 2
-    result = peer.drain(limit=1.5 if case == "header_bomb" else 10.0)
+    result = peer.drain(limit=1.5 if case in ("header_bomb", "stream_limit") else 10.0)
     result["case"] = case
     result["sent"] = peer.sent
     print(json.dumps(result))

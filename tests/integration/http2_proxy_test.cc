@@ -317,5 +317,20 @@ TEST_F(Http2ProxyTest, TooManyHeaderFieldsIs431AndTheConnectionSurvives) {
   EXPECT_EQ(v1_->requests_received(), 0u);  // never forwarded
 }
 
+TEST_F(Http2ProxyTest, StreamsOverTheConcurrencyLimitAreRefused) {
+  // 150 uploads left open on one connection: the first 100 (the default
+  // max_concurrent_streams) go upstream, the other 50 are refused, the connection stays.
+  CommandResult run = RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
+                                              "/tests/integration/h2_abuse.py ", port_,
+                                              " stream_limit 150 /v1/open"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
+  ASSERT_TRUE(verdict.ok()) << run.output;
+  EXPECT_EQ(verdict->Find("rst_streams")->AsUint64(), 50u) << run.output;
+  EXPECT_FALSE(verdict->Find("closed")->bool_value()) << run.output;
+  EXPECT_TRUE(WaitUntil([&] { return v1_->requests_received() == 100; }))
+      << v1_->requests_received();
+}
+
 }  // namespace
 }  // namespace weir_test
