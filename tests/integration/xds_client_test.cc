@@ -218,6 +218,31 @@ TEST_F(XdsClientTest, RouteWeightsChangeLive) {
   EXPECT_EQ(Stat("http.ingress.rds.routes.config_reload"), 3u);
 }
 
+TEST_F(XdsClientTest, APushOfTensOfMebibytesIsApplied) {
+  // 2 000 routes, each matching a 10 KiB header value: a 20 MiB RouteConfiguration, five times
+  // gRPC's default 4 MiB receive limit.
+  StartProxy();
+  InitialFetch();
+  const std::string big_value(10 * 1024, 'x');
+  std::string routes;
+  for (int i = 0; i < 2000; ++i) {
+    absl::StrAppend(&routes, R"({"match":{"prefix":"/big/)", i, R"(","headers":[{"name":"x-big",)",
+                    R"("string_match":{"exact":")", big_value, R"("}}]},"route":{"cluster":"v2"}},)");
+  }
+  const std::string large = Serialize(
+      "envoy.config.route.v3.RouteConfiguration",
+      absl::StrCat(R"({"name":"routes","virtual_hosts":[{"name":"all","domains":["*"],"routes":[)",
+                   routes, R"({"match":{"prefix":"/"},"route":{"cluster":"v1"}}]}]})"));
+  ASSERT_GT(large.size(), 19u << 20);
+  SendAndAck(kRouteType, "big", {large});
+  HttpResult matched = HttpGet(port_, "/big/1999", {{"x-big", big_value}});
+  ASSERT_TRUE(matched.ok()) << matched.status();
+  EXPECT_EQ(matched->body, "v2");
+  HttpResult other = HttpGet(port_, "/big/1999");
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->body, "v1");
+}
+
 TEST_F(XdsClientTest, EndpointsChangeLive) {
   StartProxy();
   InitialFetch();
