@@ -439,6 +439,12 @@ int Session::OnFrameRecv(const nghttp2_frame* frame) {
       visitor_->OnGoAway(frame->goaway.last_stream_id,
                          static_cast<ErrorCode>(frame->goaway.error_code));
       break;
+    case NGHTTP2_SETTINGS:
+      if (!(frame->hd.flags & NGHTTP2_FLAG_ACK)) {
+        peer_settings_received_ = true;
+        visitor_->OnPeerSettings();
+      }
+      break;
     case NGHTTP2_PING:
       if (frame->hd.flags & NGHTTP2_FLAG_ACK) {
         uint64_t opaque = 0;

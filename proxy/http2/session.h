@@ -165,6 +165,8 @@ class SessionVisitor {
   virtual void OnStreamWritable(int32_t /*stream_id*/) {}
   // The peer acknowledged SubmitPing(opaque).
   virtual void OnPingAck(uint64_t /*opaque*/) {}
+  // A SETTINGS frame from the peer was applied (its first one: PeerSettingsReceived()).
+  virtual void OnPeerSettings() {}
 };
 
 enum class OpenError {
@@ -213,6 +215,8 @@ class Session {
   bool CanOpenStream() const;
   // The peer's SETTINGS_MAX_CONCURRENT_STREAMS (nghttp2 assumes 100 until SETTINGS arrive).
   uint32_t PeerMaxConcurrentStreams() const;
+  // Whether the peer's first SETTINGS frame arrived (so its limits are known).
+  bool PeerSettingsReceived() const { return peer_settings_received_; }
   size_t ActiveStreams() const { return streams_.size(); }
 
   // Server: the response head. A 1xx status sends an informational head (end_stream must be
@@ -297,6 +301,7 @@ class Session {
   bool goaway_queued_ = false;  // our error GOAWAY went to nghttp2
   bool send_failed_ = false;    // nghttp2_session_send failed: no more output
   bool goaway_received_ = false;
+  bool peer_settings_received_ = false;
   bool goaway_submitted_ = false;
   int32_t goaway_last_stream_id_ = 0;
   int in_library_ = 0;        // > 0 while inside nghttp2 (callbacks may run)

@@ -53,29 +53,8 @@ class H2Exchange final : public Exchange, public H2StreamCallbacks {
   }
 
   Task<bool> Start(const ExchangeRequest& request) override {
-    connection_ = cluster_->h2_pool.Find(host_index_);
-    reused_ = connection_ != nullptr;
-    if (connection_ == nullptr) {
-      ClusterStats* stats = cluster_->entry->stats;
-      connection_ = std::make_shared<H2Connection>(executor_, host_index_,
-                                                   cluster_->entry->cluster->config(), stats,
-                                                   stats->http2.get());
-      cluster_->h2_pool.Add(connection_);
-      connection_->Start(host_.endpoint);
-    }
-    head_request_ = request.head_request;
-    http2::RequestHeaders head{.method = request.method,
-                               .scheme = "http",
-                               .authority = request.authority,
-                               .path = request.path,
-                               .headers = request.headers};
-    stream_id_ = connection_->OpenStream(head, !request.has_body, this);
-    if (stream_id_ == 0) {
-      failure_ = ExchangeFailure::kRefused;
-      co_return false;
-    }
-    stream_open_ = true;
-    co_return true;
+    request_ = request;  // views into the caller's request, which outlives the exchange
+    co_return co_await Open();
   }
 
   Task<bool> SendData(absl::string_view data, bool end_stream) override {
@@ -102,6 +81,11 @@ class H2Exchange final : public Exchange, public H2StreamCallbacks {
     }
     while (true) {
       if (cancelled_) co_return Failed(ExchangeFailure::kCancelled);
+      if (retry_refused_) {
+        retry_refused_ = false;
+        co_await Open();  // on failure failure_ is set
+        continue;
+      }
       if (has_headers_ && !headers_delivered_) {
         headers_delivered_ = true;
         ExchangeEvent event;
@@ -139,6 +123,7 @@ class H2Exchange final : public Exchange, public H2StreamCallbacks {
     cancelled_ = true;
     event_.Notify();
     writable_.Notify();
+    if (awaiting_settings_ != nullptr) awaiting_settings_->WakeSettingsWaiters();
   }
 
   bool reused() const override { return reused_; }
@@ -149,7 +134,7 @@ class H2Exchange final : public Exchange, public H2StreamCallbacks {
     has_headers_ = true;
     status_ = status;
     headers_ = headers;
-    headers_end_ = end_stream || head_request_;
+    headers_end_ = end_stream || request_.head_request;
     body_end_ = end_stream;
     event_.Notify();
   }
@@ -176,6 +161,14 @@ class H2Exchange final : public Exchange, public H2StreamCallbacks {
         failure_ = ExchangeFailure::kConnectTimeout;
         break;
       case H2StreamEnd::kReset:
+        // The server never processed a refused stream (REFUSED_STREAM, or beyond a GOAWAY's last
+        // stream id). One without a body is sent again at once on a connection with room: a new
+        // connection's streams go out before the server's SETTINGS told its stream limit.
+        if (refused && !request_.has_body && refused_retries_ < kMaxRefusedRetries) {
+          ++refused_retries_;
+          retry_refused_ = true;
+          break;
+        }
         failure_ = refused ? ExchangeFailure::kRefused
                    : code == http2::ErrorCode::kProtocolError ? ExchangeFailure::kProtocolError
                                                               : ExchangeFailure::kReset;
@@ -190,6 +183,47 @@ class H2Exchange final : public Exchange, public H2StreamCallbacks {
   void OnWritable() override { writable_.Notify(); }
 
  private:
+  static constexpr int kMaxRefusedRetries = 3;
+
+  // Opens the request's stream on a connection of the pool with room for it; else waits for the
+  // SETTINGS of a new connection (it may have room then); else opens a new connection.
+  Task<bool> Open() {
+    while (true) {
+      if (cancelled_) {
+        failure_ = ExchangeFailure::kCancelled;
+        co_return false;
+      }
+      connection_ = cluster_->h2_pool.Find(host_index_);
+      reused_ = connection_ != nullptr;
+      if (connection_ != nullptr) break;
+      std::shared_ptr<H2Connection> pending = cluster_->h2_pool.FindAwaitingSettings(host_index_);
+      if (pending == nullptr) {
+        ClusterStats* stats = cluster_->entry->stats;
+        connection_ = std::make_shared<H2Connection>(executor_, host_index_,
+                                                     cluster_->entry->cluster->config(), stats,
+                                                     stats->http2.get());
+        cluster_->h2_pool.Add(connection_);
+        connection_->Start(host_.endpoint);
+        break;
+      }
+      awaiting_settings_ = pending.get();
+      co_await pending->WaitForPeerSettings();
+      awaiting_settings_ = nullptr;
+    }
+    http2::RequestHeaders head{.method = request_.method,
+                               .scheme = "http",
+                               .authority = request_.authority,
+                               .path = request_.path,
+                               .headers = request_.headers};
+    stream_id_ = connection_->OpenStream(head, !request_.has_body, this);
+    if (stream_id_ == 0) {
+      failure_ = ExchangeFailure::kRefused;
+      co_return false;
+    }
+    stream_open_ = true;
+    co_return true;
+  }
+
   Executor executor_;
   WorkerCluster* cluster_;
   size_t host_index_;
@@ -199,7 +233,10 @@ class H2Exchange final : public Exchange, public H2StreamCallbacks {
   bool stream_open_ = false;
   bool reused_ = false;
   bool cancelled_ = false;
-  bool head_request_ = false;
+  ExchangeRequest request_;
+  int refused_retries_ = 0;
+  bool retry_refused_ = false;
+  H2Connection* awaiting_settings_ = nullptr;  // while Open() waits for its SETTINGS
   AsyncEvent event_;
   AsyncEvent writable_;
 

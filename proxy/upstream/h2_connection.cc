@@ -39,6 +39,7 @@ H2Connection::H2Connection(Executor executor, size_t host_index,
                            Http2CodecStats* codec_stats)
     : socket_(executor),
       connect_timer_(executor),
+      settings_timer_(executor, Timer::time_point::max()),
       host_index_(host_index),
       connect_timeout_(cluster.connect_timeout),
       stats_(stats),
@@ -137,6 +138,7 @@ void H2Connection::Fail(H2StreamEnd end) {
   boost::system::error_code ignored;
   socket_.close(ignored);
   connect_timer_.cancel();
+  WakeSettingsWaiters();
   output_ready_.Notify();
   if (counted_active_) {
     stats_->upstream_cx_active.Dec();
@@ -163,8 +165,18 @@ void H2Connection::Retire() {
 
 bool H2Connection::CanOpenStream() const {
   if (closed_ || retired_) return false;
-  // Before the server's SETTINGS arrive, assume its limit is 100 (RFC 9113's suggested minimum).
-  return session_.CanOpenStream() && callbacks_.size() < session_.PeerMaxConcurrentStreams();
+  const size_t limit = session_.PeerSettingsReceived() ? session_.PeerMaxConcurrentStreams() : 1;
+  return session_.CanOpenStream() && callbacks_.size() < limit;
+}
+
+bool H2Connection::AwaitingPeerSettings() const {
+  return !closed_ && !retired_ && !session_.PeerSettingsReceived();
+}
+
+Task<void> H2Connection::WaitForPeerSettings() {
+  auto self = shared_from_this();
+  if (!AwaitingPeerSettings()) co_return;
+  co_await settings_timer_.async_wait(kNoThrow);
 }
 
 int32_t H2Connection::OpenStream(const http2::RequestHeaders& head, bool end_stream,
@@ -278,6 +290,14 @@ std::shared_ptr<H2Connection> H2Pool::Find(size_t host) {
   std::erase_if(list, [](const auto& c) { return c->closed(); });
   for (const auto& connection : list) {
     if (connection->CanOpenStream()) return connection;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<H2Connection> H2Pool::FindAwaitingSettings(size_t host) {
+  if (host >= connections_.size()) return nullptr;
+  for (const auto& connection : connections_[host]) {
+    if (connection->AwaitingPeerSettings()) return connection;
   }
   return nullptr;
 }

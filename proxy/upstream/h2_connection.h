@@ -4,8 +4,10 @@
 // streams of many requests (from HTTP/1.1 and HTTP/2 clients alike). It owns the socket and an
 // http2::Session in the client role, connects by itself, and runs two coroutines: a reader that
 // feeds Receive() and a writer that drains the session's output. Streams can be opened as soon as
-// the object exists: their frames wait in the session until the connection is up, so a burst of
-// requests to a new host shares one connection instead of racing to open many.
+// the object exists: its frames wait in the session until the connection is up. Until the
+// server's SETTINGS arrive only one stream is opened (its stream limit is unknown, and streams
+// over it would be refused); other requests wait for those SETTINGS (WaitForPeerSettings) and then
+// share the connection, so a burst of requests to a new host does not race to open many.
 //
 // A stream's events go to its H2StreamCallbacks on the worker thread. ResetStream() detaches the
 // callbacks at once, so a request that gives up (timeout, client gone) hears nothing more.
@@ -66,8 +68,14 @@ class H2Connection : public http2::SessionVisitor,
   int32_t OpenStream(const http2::RequestHeaders& head, bool end_stream,
                      H2StreamCallbacks* callbacks);
   // Whether OpenStream() would succeed: open (or connecting), not going away, below the peer's
-  // concurrent stream limit.
+  // concurrent stream limit (one stream until its SETTINGS arrived).
   bool CanOpenStream() const;
+  // Open, and the server's first SETTINGS have not arrived yet.
+  bool AwaitingPeerSettings() const;
+  // Returns once the server's SETTINGS arrived, the connection closed, or WakeSettingsWaiters().
+  Task<void> WaitForPeerSettings();
+  // Wakes every WaitForPeerSettings() (each re-checks what it waits for).
+  void WakeSettingsWaiters() { settings_timer_.cancel(); }
   http2::SendResult SendData(int32_t stream_id, absl::string_view data, bool end_stream);
   bool SendTrailers(int32_t stream_id, const http::HeaderMap& trailers);
   // Resets the stream (CANCEL) and forgets its callbacks.
@@ -95,6 +103,7 @@ class H2Connection : public http2::SessionVisitor,
   void OnStreamReset(int32_t stream_id, http2::ErrorCode code, bool remote) override;
   void OnGoAway(int32_t last_stream_id, http2::ErrorCode code) override;
   void OnStreamWritable(int32_t stream_id) override;
+  void OnPeerSettings() override { WakeSettingsWaiters(); }
 
   Task<void> Run(boost::asio::ip::tcp::endpoint endpoint);
   Task<void> WriteLoop();
@@ -108,6 +117,7 @@ class H2Connection : public http2::SessionVisitor,
 
   Socket socket_;
   Timer connect_timer_;
+  Timer settings_timer_;  // never expires: cancelling it wakes WaitForPeerSettings()
   const size_t host_index_;
   const absl::Duration connect_timeout_;
   ClusterStats* stats_;
@@ -132,6 +142,8 @@ class H2Pool {
 
   // A connection to `host` that can take one more stream now, or nullptr.
   std::shared_ptr<H2Connection> Find(size_t host);
+  // A connection to `host` still waiting for the server's SETTINGS, or nullptr.
+  std::shared_ptr<H2Connection> FindAwaitingSettings(size_t host);
   void Add(std::shared_ptr<H2Connection> connection);
   // Closes connections without streams idle since before `cutoff`; returns how many.
   int CloseIdleBefore(std::chrono::steady_clock::time_point cutoff);

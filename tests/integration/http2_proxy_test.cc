@@ -111,7 +111,9 @@ class Http2ProxyTest : public ::testing::Test {
     for (int attempt = 0; attempt < 3 && nghttpd_ == nullptr; ++attempt) {
       const uint16_t port = UnusedPort();
       auto child = ChildProcess::Spawn(
-          {"/usr/sbin/nghttpd", "--no-tls", "-d", docroot_, absl::StrCat(port)},
+          // Four streams per connection, so that weir must open more connections under load.
+          {"/usr/sbin/nghttpd", "--no-tls", "--max-concurrent-streams=4", "-d", docroot_,
+           absl::StrCat(port)},
           docroot_ + "/nghttpd.log");
       ASSERT_TRUE(child.ok()) << child.status();
       if (WaitUntil([&] { return Accepts(port); }, absl::Seconds(5))) {
@@ -193,6 +195,9 @@ TEST_F(Http2ProxyTest, H2loadToHttp1AndHttp2UpstreamsFailsNothing) {
     EXPECT_THAT(result.output, HasSubstr("status codes: 2000 2xx")) << result.output;
   }
   EXPECT_EQ(Stat("http.ingress.downstream_rq_5xx"), 0u);
+  // 40 requests in flight against nghttpd's limit of 4 streams per connection.
+  EXPECT_GE(Stat("cluster.nghttpd.upstream_cx_http2_total"), 4u);
+  EXPECT_EQ(Stat("cluster.nghttpd.upstream_rq_2xx"), 2000u);
 }
 
 TEST_F(Http2ProxyTest, WeightedSplitOverTheStreamsOfOneConnection) {
