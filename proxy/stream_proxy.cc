@@ -199,6 +199,7 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
   const absl::Duration idle = action.idle_timeout.value_or(hcm.stream_idle_timeout);
   std::optional<Clock::time_point> request_end;
   Clock::time_point last_activity = Clock::now();
+  bool headers_sent = false;
   StreamDeadline deadline(&worker.sweeper(), [&] {
     const auto now = Clock::now();
     expired = request_end.has_value() && route_timeout > absl::ZeroDuration() &&
@@ -206,7 +207,10 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
                   ? Expired::kRoute
                   : Expired::kIdle;
     exchange->Cancel();
-    downstream.Cancel();
+    // Before the response head the client is still owed a local reply (504, or a gRPC
+    // DEADLINE_EXCEEDED): cancelling the downstream now would make that reply fail and reset
+    // the stream instead. A request body still being read is stopped once the reply is out.
+    if (headers_sent) downstream.Cancel();
   });
   auto rearm = [&] {
     last_activity = Clock::now();
@@ -270,7 +274,6 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
   }
   rearm();
 
-  bool headers_sent = false;
   bool done = false;
   std::optional<int> grpc_status;
   int status = 0;

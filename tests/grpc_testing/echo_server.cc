@@ -1,6 +1,8 @@
 #include "tests/grpc_testing/echo_server.h"
 
 #include <chrono>
+#include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -20,32 +22,35 @@ class EchoServer::Service final : public weir::test::Echo::Service {
 
   grpc::Status Echo(grpc::ServerContext* context, const EchoRequest* request,
                     EchoReply* reply) override {
-    ++rpcs_;
+    Begin(context);
+    if (!Delay(*context, *request)) return Cancelled();
     Fill(*context, *request, 0, reply);
     return Outcome(*request);
   }
 
   grpc::Status ServerStream(grpc::ServerContext* context, const EchoRequest* request,
                             grpc::ServerWriter<EchoReply>* writer) override {
-    ++rpcs_;
+    Begin(context);
     const int count = request->reply_count() > 0 ? request->reply_count() : 1;
     for (int i = 0; i < count; ++i) {
+      if (!Delay(*context, *request)) return Cancelled();
       EchoReply reply;
       Fill(*context, *request, i, &reply);
-      if (!writer->Write(reply)) return grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
+      if (!writer->Write(reply)) return Cancelled();
     }
     return Outcome(*request);
   }
 
   grpc::Status ClientStream(grpc::ServerContext* context,
                             grpc::ServerReader<EchoRequest>* reader, EchoReply* reply) override {
-    ++rpcs_;
+    Begin(context);
     EchoRequest request, last;
     std::vector<std::string> messages;
     while (reader->Read(&request)) {
       messages.push_back(request.message());
       last = request;
     }
+    if (context->IsCancelled() || !Delay(*context, last)) return Cancelled();
     Fill(*context, last, static_cast<int>(messages.size()), reply);
     reply->set_message(absl::StrJoin(messages, ","));
     return Outcome(last);
@@ -53,20 +58,51 @@ class EchoServer::Service final : public weir::test::Echo::Service {
 
   grpc::Status BidiStream(grpc::ServerContext* context,
                           grpc::ServerReaderWriter<EchoReply, EchoRequest>* stream) override {
-    ++rpcs_;
+    Begin(context);
     EchoRequest request;
     for (int i = 0; stream->Read(&request); ++i) {
       if (request.status_code() != 0) return Outcome(request);
+      if (!Delay(*context, request)) return Cancelled();
       EchoReply reply;
       Fill(*context, request, i, &reply);
-      if (!stream->Write(reply)) return grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
+      if (!stream->Write(reply)) return Cancelled();
     }
-    return grpc::Status::OK;
+    if (context->IsCancelled()) return Cancelled();
+    return Outcome(EchoRequest());
   }
 
   uint64_t rpcs() const { return rpcs_.load(); }
+  uint64_t cancelled() const { return cancelled_.load(); }
+  void FailEveryCall(const grpc::Status& status) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    forced_ = status;
+  }
 
  private:
+  // Counts the call, and names the backend in its trailing metadata too, so that a client can
+  // tell who ended a call with an error.
+  void Begin(grpc::ServerContext* context) {
+    ++rpcs_;
+    context->AddTrailingMetadata("echo-backend", backend_);
+  }
+
+  // Waits request.delay_ms in small steps; false as soon as the call is cancelled.
+  static bool Delay(grpc::ServerContext& context, const EchoRequest& request) {
+    if (request.delay_ms() <= 0) return true;
+    const auto end =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(request.delay_ms());
+    while (std::chrono::steady_clock::now() < end) {
+      if (context.IsCancelled()) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return !context.IsCancelled();
+  }
+
+  grpc::Status Cancelled() {
+    ++cancelled_;
+    return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+  }
+
   void Fill(const grpc::ServerContext& context, const EchoRequest& request, int index,
             EchoReply* reply) const {
     reply->set_message(request.message());
@@ -81,7 +117,11 @@ class EchoServer::Service final : public weir::test::Echo::Service {
     }
   }
 
-  static grpc::Status Outcome(const EchoRequest& request) {
+  grpc::Status Outcome(const EchoRequest& request) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!forced_.ok()) return forced_;
+    }
     if (request.status_code() == 0) return grpc::Status::OK;
     return grpc::Status(static_cast<grpc::StatusCode>(request.status_code()),
                         request.status_message());
@@ -89,6 +129,9 @@ class EchoServer::Service final : public weir::test::Echo::Service {
 
   const std::string backend_;
   std::atomic<uint64_t> rpcs_ = 0;
+  std::atomic<uint64_t> cancelled_ = 0;
+  std::mutex mutex_;
+  grpc::Status forced_;  // OK: each request's own outcome
 };
 
 EchoServer::EchoServer(std::string backend)
@@ -99,6 +142,7 @@ absl::StatusOr<std::unique_ptr<EchoServer>> EchoServer::Start(const std::string&
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || port == 0) {
@@ -114,5 +158,9 @@ EchoServer::~EchoServer() {
 }
 
 uint64_t EchoServer::rpcs() const { return service_->rpcs(); }
+
+uint64_t EchoServer::cancelled() const { return service_->cancelled(); }
+
+void EchoServer::FailEveryCall(const grpc::Status& status) { service_->FailEveryCall(status); }
 
 }  // namespace weir_test

@@ -1,6 +1,10 @@
-// EchoServer's four methods over a real channel: backend names, streams, statuses, metadata.
+// EchoServer's four methods over a real channel: backend names, streams, statuses, metadata,
+// delays cut short by cancellation, and a server told to fail every call.
 
 #include "tests/grpc_testing/echo_server.h"
+
+#include <chrono>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -106,6 +110,48 @@ TEST_F(EchoServerTest, BidiStreamAnswersEachRequestInOrder) {
   EchoReply ignored;
   EXPECT_FALSE(stream->Read(&ignored));
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::ABORTED);
+}
+
+TEST_F(EchoServerTest, DelayEndsEarlyWhenTheCallIsCancelled) {
+  EchoRequest request;
+  request.set_delay_ms(100);
+  {
+    grpc::ClientContext context;
+    Deadline(&context);
+    EchoReply reply;
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(stub_->Echo(&context, request, &reply).ok());
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100));
+  }
+  request.set_delay_ms(10'000);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  EchoReply reply;
+  EXPECT_EQ(stub_->Echo(&context, request, &reply).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+  for (int i = 0; i < 200 && server_->cancelled() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server_->cancelled(), 1u);
+}
+
+TEST_F(EchoServerTest, FailEveryCallOverridesTheOutcomeAndNamesTheBackend) {
+  server_->FailEveryCall(grpc::Status(grpc::StatusCode::UNAVAILABLE, "down"));
+  grpc::ClientContext context;
+  Deadline(&context);
+  EchoRequest request;
+  EchoReply reply;
+  grpc::Status status = stub_->Echo(&context, request, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(status.error_message(), "down");
+  auto backend = context.GetServerTrailingMetadata().find("echo-backend");
+  ASSERT_NE(backend, context.GetServerTrailingMetadata().end());
+  EXPECT_EQ(std::string(backend->second.data(), backend->second.size()), "v1");
+
+  server_->FailEveryCall(grpc::Status::OK);
+  grpc::ClientContext again;
+  Deadline(&again);
+  EXPECT_TRUE(stub_->Echo(&again, request, &reply).ok());
 }
 
 }  // namespace
