@@ -117,8 +117,9 @@ struct RouteActionConfig {
   bool auto_host_rewrite = false;  // Host = the picked endpoint's hostname (proxy applies it)
   absl::Duration timeout = absl::Seconds(15);   // zero disables, as Envoy
   std::optional<absl::Duration> idle_timeout;   // per-stream idle timeout override
-  // Upper bound for a gRPC request's grpc-timeout header (max_stream_duration.
-  // grpc_timeout_header_max); unset: grpc-timeout is not used.
+  // max_stream_duration.grpc_timeout_header_max: when set, a gRPC request's grpc-timeout header
+  // becomes its timeout, capped by this (0: uncapped). Unset: grpc-timeout still caps the route
+  // timeout (a call cannot outlive its deadline), where Envoy would ignore the header.
   std::optional<absl::Duration> grpc_timeout_header_max;
   uint32_t cluster_not_found_response_code = 503;  // 503, 404 or 500
 
