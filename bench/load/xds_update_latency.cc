@@ -32,24 +32,6 @@ using weir_test::CanarySnapshot;
 
 constexpr char kNode[] = "bench-node";
 
-constexpr char kBootstrap[] = R"(
-admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
-node: {id: bench-node, cluster: bench}
-dynamic_resources:
-  ads_config:
-    api_type: GRPC
-    transport_api_version: V3
-    grpc_services: [{envoy_grpc: {cluster_name: xds_cluster}}]
-  cds_config: {ads: {}, resource_api_version: V3}
-  lds_config: {ads: {}, resource_api_version: V3}
-static_resources:
-  clusters:
-  - name: xds_cluster
-    type: STATIC
-    load_assignment:
-      cluster_name: xds_cluster
-      endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${XDS_PORT}}}}}]}]
-)";
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "xds_update_latency: %s\n", message.c_str());
@@ -93,9 +75,9 @@ int main(int argc, char** argv) {
 
   weir_test::StartOptions options;
   options.wait_for_ready = false;
-  auto proxy = weir_test::ProxyProcess::Start(
-      weir_test::Substitute(kBootstrap, {{"XDS_PORT", absl::StrCat((*server)->port())}}), {},
-      options);
+  auto proxy =
+      weir_test::ProxyProcess::Start(weir_test::AdsBootstrapYaml(kNode, (*server)->port()), {},
+                                     options);
   if (!proxy.ok()) return Fail(proxy.status().ToString());
   const bool ready = weir_test::WaitUntil([&] {
     weir_test::HttpResult r = (*proxy)->AdminGet("/ready");

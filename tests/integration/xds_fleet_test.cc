@@ -28,24 +28,6 @@ using ::testing::HasSubstr;
 
 constexpr char kNode[] = "fleet-node";
 
-constexpr char kBootstrap[] = R"(
-admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
-node: {id: fleet-node, cluster: fleet}
-dynamic_resources:
-  ads_config:
-    api_type: GRPC
-    transport_api_version: V3
-    grpc_services: [{envoy_grpc: {cluster_name: xds_cluster}}]
-  cds_config: {ads: {}, resource_api_version: V3}
-  lds_config: {ads: {}, resource_api_version: V3}
-static_resources:
-  clusters:
-  - name: xds_cluster
-    type: STATIC
-    load_assignment:
-      cluster_name: xds_cluster
-      endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${XDS_PORT}}}}}]}]
-)";
 
 // wrk against the proxy in back-to-back runs of two seconds until Stop() (or a 120 s bound), so
 // a test of any length is covered and every run's summary is kept.
@@ -103,8 +85,7 @@ class XdsFleetTest : public ::testing::Test {
 
     StartOptions options;
     options.wait_for_ready = false;
-    auto proxy = ProxyProcess::Start(
-        Substitute(kBootstrap, {{"XDS_PORT", absl::StrCat(server_->ads_port())}}), {}, options);
+    auto proxy = ProxyProcess::Start(AdsBootstrapYaml(kNode, server_->ads_port()), {}, options);
     ASSERT_TRUE(proxy.ok()) << proxy.status();
     proxy_ = *std::move(proxy);
     ASSERT_TRUE(WaitUntil([&] {

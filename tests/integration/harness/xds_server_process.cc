@@ -128,6 +128,28 @@ std::string EndpointsYaml(const std::string& cluster, const std::vector<uint16_t
 }
 }  // namespace
 
+std::string AdsBootstrapYaml(const std::string& node_id, uint16_t ads_port) {
+  return absl::StrCat(R"(
+admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+node: {id: )", node_id, R"(, cluster: test}
+dynamic_resources:
+  ads_config:
+    api_type: GRPC
+    transport_api_version: V3
+    grpc_services: [{envoy_grpc: {cluster_name: xds_cluster}}]
+  cds_config: {ads: {}, resource_api_version: V3}
+  lds_config: {ads: {}, resource_api_version: V3}
+static_resources:
+  clusters:
+  - name: xds_cluster
+    type: STATIC
+    load_assignment:
+      cluster_name: xds_cluster
+      endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: )",
+                      ads_port, R"(}}}}]}]
+)");
+}
+
 std::string CanarySnapshotYaml(const CanarySnapshot& snapshot) {
   std::string exact_routes;
   for (int i = 0; i < snapshot.exact_routes; ++i) {

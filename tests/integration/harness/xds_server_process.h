@@ -75,6 +75,10 @@ struct CanarySnapshot {
 };
 std::string CanarySnapshotYaml(const CanarySnapshot& snapshot);
 
+// A weir bootstrap that takes all of its config over ADS (LDS and CDS wildcard, RDS and EDS by
+// name) from 127.0.0.1:`ads_port`, as node `node_id`, with the admin API on an ephemeral port.
+std::string AdsBootstrapYaml(const std::string& node_id, uint16_t ads_port);
+
 // The type URLs /status is keyed by.
 inline constexpr char kClusterTypeUrl[] = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
 inline constexpr char kRouteTypeUrl[] =
