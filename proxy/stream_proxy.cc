@@ -225,6 +225,9 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
       deadline.ArmAt(when);
     }
   };
+  // The route timeout runs from the end of the client's request, as Envoy's: a request without a
+  // body is complete now, so waiting for an upstream connection or stream counts against it.
+  if (!request.has_body) request_end = Clock::now();
   rearm();
   downstream.on_client_reset = [&] {
     client_gone = true;
@@ -238,7 +241,6 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
   // The request body goes upstream in its own coroutine while the response comes back here.
   AsyncEvent pump_done(executor);
   bool pump_running = started && request.has_body;
-  if (!request.has_body) request_end = Clock::now();
   if (pump_running) {
     asio::co_spawn(
         executor,

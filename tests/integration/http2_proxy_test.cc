@@ -36,7 +36,8 @@ namespace {
 using ::testing::HasSubstr;
 
 // Routes: /split 80/20 between v1 and v2 (HTTP/1.1); /v1 to v1; /h2/ to nghttpd over h2c with
-// the prefix rewritten to "/".
+// the prefix rewritten to "/"; /silent (route timeout 0.3 s) to an HTTP/2 cluster whose server
+// completes the TCP handshake and then never says a word (not even SETTINGS).
 constexpr char kConfig[] = R"(
 admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
 static_resources:
@@ -61,6 +62,8 @@ static_resources:
                 route: {cluster: v1}
               - match: {prefix: /h2/}
                 route: {cluster: nghttpd, prefix_rewrite: /}
+              - match: {prefix: /silent}
+                route: {cluster: silent, timeout: 0.3s}
           http_filters:
           - name: envoy.filters.http.router
             typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
@@ -75,9 +78,27 @@ static_resources:
         "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
         explicit_http_config: {http2_protocol_options: {}}
     load_assignment: {cluster_name: nghttpd, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${H2_PORT}}}}}]}]}
+  - name: silent
+    http2_protocol_options: {}
+    load_assignment: {cluster_name: silent, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${SILENT_PORT}}}}}]}]}
 )";
 
 constexpr uint64_t kFileSize = 256 * 1024;
+
+// A listening socket that is never accepted from: the kernel completes handshakes (backlog), and
+// nothing is ever read or written. Returns the fd; *port gets its port.
+int SilentListener(uint16_t* port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  ::listen(fd, 64);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  *port = ntohs(address.sin_port);
+  return fd;
+}
 
 // A port nobody listens on right now, for a program that cannot report the one it bound.
 uint16_t UnusedPort() {
@@ -123,9 +144,12 @@ class Http2ProxyTest : public ::testing::Test {
     }
     ASSERT_NE(nghttpd_, nullptr) << "nghttpd did not start";
 
+    uint16_t silent_port = 0;
+    silent_fd_ = SilentListener(&silent_port);
     auto proxy = ProxyProcess::Start(Substitute(kConfig, {{"V1_PORT", absl::StrCat(v1_->port())},
                                                           {"V2_PORT", absl::StrCat(v2_->port())},
-                                                          {"H2_PORT", absl::StrCat(nghttpd_port_)}}));
+                                                          {"H2_PORT", absl::StrCat(nghttpd_port_)},
+                                                          {"SILENT_PORT", absl::StrCat(silent_port)}}));
     ASSERT_TRUE(proxy.ok()) << proxy.status();
     proxy_ = *std::move(proxy);
     auto port = proxy_->ListenerPort("ingress");
@@ -134,6 +158,7 @@ class Http2ProxyTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    if (silent_fd_ >= 0) ::close(silent_fd_);
     nghttpd_.reset();
     std::error_code ignored;
     std::filesystem::remove_all(docroot_, ignored);
@@ -152,6 +177,7 @@ class Http2ProxyTest : public ::testing::Test {
   std::unique_ptr<TestUpstream> v2_;
   std::unique_ptr<ChildProcess> nghttpd_;
   uint16_t nghttpd_port_ = 0;
+  int silent_fd_ = -1;
   std::string docroot_;
   std::unique_ptr<ProxyProcess> proxy_;
   uint16_t port_ = 0;
@@ -198,6 +224,21 @@ TEST_F(Http2ProxyTest, H2loadToHttp1AndHttp2UpstreamsFailsNothing) {
   // 40 requests in flight against nghttpd's limit of 4 streams per connection.
   EXPECT_GE(Stat("cluster.nghttpd.upstream_cx_http2_total"), 4u);
   EXPECT_EQ(Stat("cluster.nghttpd.upstream_rq_2xx"), 2000u);
+}
+
+TEST_F(Http2ProxyTest, AnHttp2UpstreamThatNeverAnswersIs504ForEveryClient) {
+  // The first request opens the upstream connection, the others wait for its SETTINGS: the route
+  // timeout ends every one of them with a 504 from weir, for HTTP/1.1 and HTTP/2 clients alike.
+  CommandResult h1 = RunCommand(absl::StrCat(
+      "curl -sS --http1.1 -o /dev/null -w '%{http_code} %{time_total}' ", Url("/silent/1")));
+  EXPECT_THAT(h1.output, ::testing::StartsWith("504 ")) << h1.output;
+  CommandResult h2 = RunCommand(absl::StrCat(
+      "timeout 30 h2load -n 8 -c 1 -m 8 ", Url("/silent/2")));
+  EXPECT_THAT(h2.output, HasSubstr("status codes: 0 2xx, 0 3xx, 0 4xx, 8 5xx")) << h2.output;
+  EXPECT_EQ(Stat("cluster.silent.upstream_rq_timeout"), 9u);
+  EXPECT_EQ(Stat("http.ingress.downstream_rq_5xx"), 9u);
+  // Nothing is left waiting.
+  EXPECT_TRUE(WaitUntil([&] { return Stat("cluster.silent.upstream_rq_active") == 0; }));
 }
 
 TEST_F(Http2ProxyTest, WeightedSplitOverTheStreamsOfOneConnection) {
