@@ -4,7 +4,9 @@
   h2_abuse.py PORT CASE [COUNT [PATH]]
 
 CASE is one of rapid_reset, continuation_flood, settings_flood, ping_flood, empty_data_flood,
-window_update_flood, priority_flood, header_bomb, stream_limit. The script writes raw frames (no HTTP/2 library,
+window_update_flood, priority_flood, header_bomb, stream_limit, and the HTTP/2 to HTTP/1.1
+smuggling attempts smuggle_cl, smuggle_te, smuggle_crlf, smuggle_path_space, uppercase_name
+(one request each, which must never reach an HTTP/1.1 upstream as sent). The script writes raw frames (no HTTP/2 library,
 so nothing "helps"), stops when the peer closes, then reads what the peer sent until EOF or a
 10 s limit, and prints one JSON line:
 
@@ -174,6 +176,28 @@ def run(port, case, count):
                   b"".join(frame(CONTINUATION, END_HEADERS if i + 16000 >= len(block) else 0, 1,
                                  block[i:i + 16000]) for i in range(16000, len(block), 16000)))
         # Nothing else: the server answers the stream (431) and keeps the connection open.
+    elif case.startswith("smuggle_") or case == "uppercase_name":
+        smuggled = b"GET /smuggled HTTP/1.1\r\nhost: x\r\n\r\n"
+        if case == "smuggle_cl":
+            # H2.CL: content-length 0, then a body holding a second HTTP/1.1 request.
+            block = request_block(b"POST") + literal(b"content-length", b"0")
+            peer.send(frame(HEADERS, END_HEADERS, 1, block) + frame(DATA, END_STREAM, 1, smuggled))
+        elif case == "smuggle_te":
+            # H2.TE: transfer-encoding is connection-specific, forbidden in HTTP/2.
+            block = request_block(b"POST") + literal(b"transfer-encoding", b"chunked")
+            peer.send(frame(HEADERS, END_HEADERS, 1, block) +
+                      frame(DATA, END_STREAM, 1, b"0\r\n\r\n" + smuggled))
+        elif case == "smuggle_crlf":
+            block = request_block() + literal(b"x-a", b"b\r\nx-smuggled: 1")
+            peer.send(frame(HEADERS, END_HEADERS | END_STREAM, 1, block))
+        elif case == "smuggle_path_space":
+            block = (literal(b":method", b"GET") + literal(b":scheme", b"http") +
+                     literal(b":authority", b"abuse.test") +
+                     literal(b":path", REQUEST_PATH + b" HTTP/1.1\r\nx: y"))
+            peer.send(frame(HEADERS, END_HEADERS | END_STREAM, 1, block))
+        else:
+            block = request_block() + literal(b"X-Upper", b"1")
+            peer.send(frame(HEADERS, END_HEADERS | END_STREAM, 1, block))
     elif case == "stream_limit":
         # COUNT requests left open (no END_STREAM): those beyond the server's
         # SETTINGS_MAX_CONCURRENT_STREAMS are refused, the connection stays.
@@ -183,7 +207,8 @@ def run(port, case, count):
     else:
         print("unknown case " + case, file=sys.stderr)
         return 2
-    result = peer.drain(limit=1.5 if case in ("header_bomb", "stream_limit") else 10.0)
+    quick = case in ("header_bomb", "stream_limit", "uppercase_name") or case.startswith("smuggle_")
+    result = peer.drain(limit=1.5 if quick else 10.0)
     result["case"] = case
     result["sent"] = peer.sent
     print(json.dumps(result))

@@ -347,6 +347,48 @@ INSTANTIATE_TEST_SUITE_P(
                   kEnhanceYourCalm}),
     [](const ::testing::TestParamInfo<AbuseCase>& info) { return info.param.name; });
 
+// HTTP/2 → HTTP/1.1 request smuggling (reliability catalogue H2-15/H2-16): each crafted request
+// is rejected, or forwarded only as the single well-framed request it declares; the upstream
+// never sees a second request or an injected field, and weir keeps serving.
+class Http2SmuggleTest : public Http2ProxyTest,
+                         public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(Http2SmuggleTest, NothingSmuggledReachesTheHttp1Upstream) {
+  CommandResult run = RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
+                                              "/tests/integration/h2_abuse.py ", port_, " ",
+                                              GetParam(), " 1 /v1/abuse"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
+  ASSERT_TRUE(verdict.ok()) << run.output;
+  // Refused one way or another: a reset stream, a connection error, or a local 4xx.
+  const bool refused = verdict->Find("rst_streams")->AsUint64().value_or(0) > 0 ||
+                       verdict->Find("goaway")->is_number() ||
+                       Stat("http.ingress.downstream_rq_4xx") > 0;
+  for (const UpstreamRequest& request : v1_->RecentRequests()) {
+    EXPECT_EQ(request.target, "/v1/abuse") << request.raw_head;
+    EXPECT_FALSE(request.Header("x-smuggled").has_value()) << request.raw_head;
+    EXPECT_THAT(request.raw_head, ::testing::Not(HasSubstr("smuggled"))) << request.raw_head;
+  }
+  if (GetParam() == "smuggle_cl") {
+    // The declared empty body may be forwarded; the DATA beyond it never is.
+    EXPECT_LE(v1_->requests_received(), 1u);
+    EXPECT_EQ(v1_->LastRequestBodySize(), 0u);
+  } else {
+    EXPECT_EQ(v1_->requests_received(), 0u) << run.output;
+    EXPECT_TRUE(refused) << run.output;
+  }
+  CommandResult fresh = RunCommand(absl::StrCat(
+      "curl -sS --http2-prior-knowledge -w ' %{http_version}' ", Url("/v1/fresh")));
+  EXPECT_EQ(fresh.output, "v1 2");
+}
+
+INSTANTIATE_TEST_SUITE_P(Requests, Http2SmuggleTest,
+                         ::testing::Values("smuggle_cl", "smuggle_te", "smuggle_crlf",
+                                           "smuggle_path_space", "uppercase_name"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
 TEST_F(Http2ProxyTest, TooManyHeaderFieldsIs431AndTheConnectionSurvives) {
   // 300 cookie crumbs: more fields than the limit of 100, each counted (the "HTTP/2 Bomb").
   const uint64_t before = Stat("http2.header_overflow");
