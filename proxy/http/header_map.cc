@@ -1,8 +1,21 @@
 #include "proxy/http/header_map.h"
 
+#include <algorithm>
+
 namespace proxy::http {
 
+namespace {
+// First allocation sizes: a typical request or response head fits, so building a map is two
+// allocations instead of one per doubling.
+constexpr size_t kInitialArenaBytes = 512;
+constexpr size_t kInitialSlots = 16;
+}  // namespace
+
 void HeaderMap::Add(absl::string_view name, absl::string_view value) {
+  if (entries_.capacity() == 0) {
+    entries_.reserve(kInitialSlots);
+    arena_.reserve(std::max(kInitialArenaBytes, name.size() + value.size()));
+  }
   Slot slot;
   slot.name_offset = static_cast<uint32_t>(arena_.size());
   slot.name_size = static_cast<uint32_t>(name.size());

@@ -17,6 +17,10 @@
 
 namespace proxy::upstream {
 
+// The `peek_after` for requests that can be replayed on a new connection if the one taken was
+// stale: connections parked for less than this are taken without a peek.
+inline constexpr auto kUncheckedReuse = std::chrono::seconds(1);
+
 class ConnPool {
  public:
   explicit ConnPool(size_t num_hosts) : idle_(num_hosts) {}

@@ -282,31 +282,43 @@ class H1Exchange final : public Exchange {
 
   Task<bool> Start(const ExchangeRequest& request) override {
     head_request_ = request.head_request;
+    replayable_ = !request.has_body;
+    head_ = absl::StrCat(request.method, " ", request.path, " HTTP/1.1\r\nhost: ",
+                         request.authority, "\r\n");
+    request.headers->ForEach([&](absl::string_view name, absl::string_view value) {
+      absl::StrAppend(&head_, name, ": ", value, "\r\n");
+    });
+    chunked_ = request.has_body && !request.content_length.has_value();
+    if (request.content_length.has_value()) {
+      absl::StrAppend(&head_, "content-length: ", *request.content_length, "\r\n");
+    } else if (chunked_) {
+      head_.append("transfer-encoding: chunked\r\n");
+    }
+    head_.append("\r\n");
+    request_done_ = !request.has_body;
+
     int dead = 0;
-    // Always peeked: a request from the generic path is not replayed if the connection is stale.
-    connection_ = cluster_->pool.TakeIdle(host_index_, Clock::duration::zero(), &dead);
+    // A connection parked moments ago is taken unchecked (a peek is a syscall per request): if
+    // the upstream closed it meanwhile, a request without a body is sent again on a new one
+    // (RetryStale). A request with a body cannot be replayed, so it always gets a checked one.
+    connection_ = cluster_->pool.TakeIdle(
+        host_index_, replayable_ ? kUncheckedReuse : Clock::duration::zero(), &dead);
     for (int i = 0; i < dead; ++i) {
       stats_.upstream_cx_active.Dec();
       stats_.upstream_cx_destroy.Inc();
       stats_.upstream_cx_destroy_remote.Inc();
     }
     reused_ = connection_ != nullptr;
-    if (!reused_ && !co_await Connect()) co_return false;
-
-    std::string head = absl::StrCat(request.method, " ", request.path, " HTTP/1.1\r\nhost: ",
-                                    request.authority, "\r\n");
-    request.headers->ForEach([&](absl::string_view name, absl::string_view value) {
-      absl::StrAppend(&head, name, ": ", value, "\r\n");
-    });
-    chunked_ = request.has_body && !request.content_length.has_value();
-    if (request.content_length.has_value()) {
-      absl::StrAppend(&head, "content-length: ", *request.content_length, "\r\n");
-    } else if (chunked_) {
-      head.append("transfer-encoding: chunked\r\n");
+    // (Results of co_await are kept in locals: with GCC 12, `co_return co_await` inside an if
+    // in these coroutines crashed at run time.)
+    bool sent = false;
+    if (reused_) {
+      sent = co_await Write(head_);
+      if (!sent && BeginStaleRetry()) sent = co_await ConnectAndSendHead();
+    } else {
+      sent = co_await ConnectAndSendHead();
     }
-    head.append("\r\n");
-    request_done_ = !request.has_body;
-    co_return co_await Write(head);
+    co_return sent;
   }
 
   Task<bool> SendData(absl::string_view data, bool end_stream) override {
@@ -407,10 +419,16 @@ class H1Exchange final : public Exchange {
         co_return ExchangeEvent{};
       }
       if (ec) {
+        if (BeginStaleRetry()) {
+          const bool resent = co_await ConnectAndSendHead();
+          if (resent) continue;
+          co_return Failed(failure_);
+        }
         CloseConnection(/*remote=*/true);
-        failure_ = ExchangeFailure::kReset;
+        if (failure_ == ExchangeFailure::kNone) failure_ = ExchangeFailure::kReset;
         co_return Failed(failure_);
       }
+      got_response_bytes_ = true;
       connection_->in.Commit(n);
       stats_.upstream_cx_rx_bytes_total.Add(n);
     }
@@ -463,6 +481,32 @@ class H1Exchange final : public Exchange {
     boost::system::error_code ignored;
     connection_->socket.set_option(tcp::no_delay(true), ignored);
     co_return true;
+  }
+
+  // Whether a failure on this connection means it was stale: reused, and nothing of the
+  // response arrived (the upstream closed it while it was idle in the pool).
+  bool Stale() const {
+    return reused_ && replayable_ && !retried_ && !got_response_bytes_ && !cancelled_;
+  }
+
+  // The pooled connection turned out stale: drops it so that the request is sent again on a new
+  // one, as the HTTP/1.1 path does (upstream_rq_retry). False when it was not stale.
+  bool BeginStaleRetry() {
+    if (!Stale()) return false;
+    retried_ = true;
+    reused_ = false;
+    failure_ = ExchangeFailure::kNone;
+    CloseConnection(/*remote=*/true);
+    stats_.upstream_rq_retry.Inc();
+    return true;
+  }
+
+  // Connects and sends the request head. False: failure_ says why.
+  Task<bool> ConnectAndSendHead() {
+    const bool connected = co_await Connect();
+    if (!connected) co_return false;
+    const bool sent = co_await Write(head_);
+    co_return sent;
   }
 
   Task<bool> Write(absl::string_view data) {
@@ -539,6 +583,10 @@ class H1Exchange final : public Exchange {
   uint64_t generation_;
   Timer connect_timer_;
   std::unique_ptr<UpstreamConnection> connection_;
+  std::string head_;  // the request head, kept to send it again on a stale connection
+  bool replayable_ = false;
+  bool retried_ = false;
+  bool got_response_bytes_ = false;
   bool reused_ = false;
   bool cancelled_ = false;
   bool chunked_ = false;

@@ -202,6 +202,49 @@ TEST_F(Http2ProxyTest, CurlPriorKnowledgeToHttp1AndHttp2Upstreams) {
   EXPECT_EQ(Stat("http.ingress.downstream_rq_2xx"), 3u);
 }
 
+// An origin's idle timeout closes a pooled keep-alive connection while it waits in weir's pool.
+// A request without a body that meets such a connection is sent again on a new one
+// (upstream_rq_retry), whichever protocol the client speaks; one with a body is never replayed,
+// so it only ever gets a connection checked alive first.
+TEST_F(Http2ProxyTest, AStaleUpstreamConnectionIsRetriedForBodylessRequestsOnly) {
+  auto drop_next_connection = [&] {
+    CommandResult dropped = RunCommand(absl::StrCat(
+        "curl -sS --http2-prior-knowledge -H 'x-test-close-after-response: 1' ", Url("/v1/a")));
+    EXPECT_EQ(dropped.output, "v1");
+    const uint64_t dropped_id = v1_->LastRequest().connection_id;
+    // The upstream has closed it; weir still holds it in its pool.
+    EXPECT_TRUE(WaitUntil([&] { return v1_->active_connections() == 0; }, absl::Seconds(5)));
+    absl::SleepFor(absl::Milliseconds(50));  // the FIN reaches weir's end
+    return dropped_id;
+  };
+
+  uint64_t dropped = drop_next_connection();
+  CommandResult h2 =
+      RunCommand(absl::StrCat("curl -sS --http2-prior-knowledge -w ' %{http_code}' ", Url("/v1/b")));
+  EXPECT_EQ(h2.output, "v1 200");
+  EXPECT_GT(v1_->LastRequest().connection_id, dropped);
+  EXPECT_EQ(Stat("cluster.v1.upstream_rq_retry"), 1u);
+
+  dropped = drop_next_connection();
+  CommandResult h1 = RunCommand(absl::StrCat("curl -sS --http1.1 -w ' %{http_code}' ", Url("/v1/c")));
+  EXPECT_EQ(h1.output, "v1 200");
+  EXPECT_GT(v1_->LastRequest().connection_id, dropped);
+  EXPECT_EQ(Stat("cluster.v1.upstream_rq_retry"), 2u);
+
+  // With a body: the pooled connection is checked first, found closed and dropped; no retry.
+  dropped = drop_next_connection();
+  CommandResult post = RunCommand(absl::StrCat(
+      "curl -sS --http2-prior-knowledge -d hello -H 'x-test-report-body: 1' -w ' %{http_code}' ",
+      Url("/v1/d")));
+  EXPECT_THAT(post.output, HasSubstr("received=5 "));
+  EXPECT_THAT(post.output, HasSubstr(" 200"));
+  EXPECT_GT(v1_->LastRequest().connection_id, dropped);
+  EXPECT_EQ(Stat("cluster.v1.upstream_rq_retry"), 2u);
+  EXPECT_EQ(Stat("cluster.v1.upstream_cx_destroy_remote"), 3u);
+  EXPECT_EQ(Stat("http.ingress.downstream_rq_5xx"), 0u);
+  EXPECT_TRUE(proxy_->Running()) << proxy_->Log();
+}
+
 TEST_F(Http2ProxyTest, NghttpGetsTheFileByteForByte) {
   CommandResult result = RunCommand(absl::StrCat("timeout 30 nghttp ", Url("/h2/file")));
   EXPECT_EQ(result.exit_code, 0) << result.output.substr(0, 2000);

@@ -245,6 +245,7 @@ class TestUpstream::Connection : public std::enable_shared_from_this<Connection>
     stall_ms_ = IntHeader(h, "x-test-stall-body-ms", 0);
     stall_at_ = body_total_ / 2;
     reset_after_ = FlagHeader(h, "x-test-reset-after-headers");
+    close_after_ = FlagHeader(h, "x-test-close-after-response");
     reset_at_ = std::min<uint64_t>(body_total_ / 2, kMaxResetAfter);
 
     bool http10 = req_.version == "HTTP/1.0";
@@ -354,6 +355,7 @@ class TestUpstream::Connection : public std::enable_shared_from_this<Connection>
   void Finish() {
     if (closed_) return;
     if (!keep_alive_) return LingeringClose();
+    if (close_after_) return CloseNow();  // an idle keep-alive connection the origin dropped
     ReadHead();  // the next (maybe already buffered, pipelined) request
   }
 
@@ -457,6 +459,7 @@ class TestUpstream::Connection : public std::enable_shared_from_this<Connection>
   uint64_t stall_ms_ = 0;
   uint64_t stall_at_ = 0;
   bool reset_after_ = false;
+  bool close_after_ = false;
   uint64_t reset_at_ = 0;
   int drain_polls_ = 0;
 };

@@ -18,6 +18,8 @@
 //   x-test-echo: 1                  body = the request head as received + the request body
 //   x-test-report-body: 1           body = "received=<bytes> fnv=<16 hex digits>" (FNV-1a)
 //   x-test-connection-close: 1      respond with `connection: close`, then close
+//   x-test-close-after-response: 1  respond as keep-alive, then close the connection anyway (what
+//                                   an origin's idle timeout does to a pooled connection)
 //   x-test-response-header: n: v    add the field `n: v` to the response (repeatable)
 //
 // Every response carries `x-upstream: <name>`. Keep-alive is the default; pipelined requests are
