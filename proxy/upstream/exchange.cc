@@ -283,8 +283,9 @@ class H1Exchange final : public Exchange {
   Task<bool> Start(const ExchangeRequest& request) override {
     head_request_ = request.head_request;
     replayable_ = !request.has_body;
-    head_ = absl::StrCat(request.method, " ", request.path, " HTTP/1.1\r\nhost: ",
-                         request.authority, "\r\n");
+    head_.reserve(512 + request.path.size());  // one allocation for a typical head
+    absl::StrAppend(&head_, request.method, " ", request.path, " HTTP/1.1\r\nhost: ",
+                    request.authority, "\r\n");
     request.headers->ForEach([&](absl::string_view name, absl::string_view value) {
       absl::StrAppend(&head_, name, ": ", value, "\r\n");
     });
