@@ -301,7 +301,7 @@ class H1Exchange final : public Exchange {
     int dead = 0;
     // A connection parked moments ago is taken unchecked (a peek is a syscall per request): if
     // the upstream closed it meanwhile, a request without a body is sent again on a new one
-    // (RetryStale). A request with a body cannot be replayed, so it always gets a checked one.
+    // (BeginStaleRetry). A request with a body cannot be replayed, so it always gets a checked one.
     connection_ = cluster_->pool.TakeIdle(
         host_index_, replayable_ ? kUncheckedReuse : Clock::duration::zero(), &dead);
     for (int i = 0; i < dead; ++i) {
