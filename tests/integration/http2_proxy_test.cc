@@ -85,32 +85,32 @@ static_resources:
 
 constexpr uint64_t kFileSize = 256 * 1024;
 
-// A listening socket that is never accepted from: the kernel completes handshakes (backlog), and
-// nothing is ever read or written. Returns the fd; *port gets its port.
-int SilentListener(uint16_t* port) {
+// A TCP socket bound to an ephemeral port on 127.0.0.1. Returns the fd; *port gets its port.
+int BoundLoopbackSocket(uint16_t* port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof(address);
   ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  ::listen(fd, 64);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
   *port = ntohs(address.sin_port);
   return fd;
 }
 
+// A listening socket that is never accepted from: the kernel completes handshakes (backlog), and
+// nothing is ever read or written. Returns the fd; *port gets its port.
+int SilentListener(uint16_t* port) {
+  int fd = BoundLoopbackSocket(port);
+  ::listen(fd, 64);
+  return fd;
+}
+
 // A port nobody listens on right now, for a program that cannot report the one it bound.
 uint16_t UnusedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
+  uint16_t port = 0;
+  ::close(BoundLoopbackSocket(&port));
+  return port;
 }
 
 bool Accepts(uint16_t port) {
