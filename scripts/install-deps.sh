@@ -11,6 +11,8 @@ packages=(
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libabsl-dev libre2-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # tcmalloc, the allocator Envoy uses (the weir binary links libtcmalloc_minimal)
+  libgoogle-perftools-dev
   # real clients used by the integration tests and the load benchmarks
   curl wrk nghttp2-client nghttp2-server python3
 )
