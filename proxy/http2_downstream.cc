@@ -9,6 +9,7 @@
 #include "boost/asio/write.hpp"
 #include "proxy/http2/header_translation.h"
 #include "proxy/request_router.h"
+#include "proxy/socket_write.h"
 #include "proxy/stream_proxy.h"
 #include "proxy/worker.h"
 
@@ -173,7 +174,7 @@ Http2DownstreamConnection::Http2DownstreamConnection(Worker& worker, std::string
       socket_(std::move(socket)),
       preface_bytes_(std::move(preface_bytes)),
       session_(http2::Role::kServer, http2::ServerSessionOptions(listener->config->http), this),
-      output_ready_(socket_.get_executor()),
+      writer_idle_(socket_.get_executor()),
       streams_done_(socket_.get_executor()),
       opened_(Clock::now()) {
   boost::system::error_code ec;
@@ -193,14 +194,6 @@ Task<void> Http2DownstreamConnection::Run() {
   listener_stats.downstream_cx_total.Inc();
   listener_stats.downstream_cx_active.Inc();
 
-  AsyncEvent writer_done(socket_.get_executor());
-  asio::co_spawn(
-      socket_.get_executor(),
-      [this, &writer_done]() -> Task<void> {
-        co_await WriteLoop();
-        writer_done.Notify();
-      },
-      asio::detached);
   if (worker_.flags().draining.load(std::memory_order_relaxed)) OnDrain();
   ArmIdle();
   http2::ConnectionStatus status;
@@ -228,8 +221,8 @@ Task<void> Http2DownstreamConnection::Run() {
   while (serving_ > 0) co_await streams_done_.Wait();
   closed_ = true;
   ArmAt(Clock::now() + kFlushTimeout);  // OnDeadline closes the socket if the writer is stuck
-  output_ready_.Notify();
-  co_await writer_done.Wait();
+  WriteOutput();
+  while (flush_posted_ || writer_running_) co_await writer_idle_.Wait();
   Disarm();
   boost::system::error_code ignored;
   socket_.shutdown(Socket::shutdown_send, ignored);
@@ -242,27 +235,55 @@ Task<void> Http2DownstreamConnection::Run() {
   listener_stats.downstream_cx_destroy.Inc();
 }
 
-Task<void> Http2DownstreamConnection::WriteLoop() {
-  while (!write_failed_) {
+void Http2DownstreamConnection::Flush() {
+  if (flush_posted_ || writer_running_ || write_failed_) return;
+  // After the handlers already queued: the frames of every stream they complete go out together.
+  flush_posted_ = true;
+  asio::post(socket_.get_executor(), [this] {
+    flush_posted_ = false;
+    WriteOutput();
+    if (closed_) writer_idle_.Notify();  // Run() waits for this handler before it returns
+  });
+}
+
+void Http2DownstreamConnection::WriteOutput() {
+  while (!writer_running_ && !write_failed_) {
     absl::string_view pending = session_.PendingOutput();
-    if (pending.empty()) {
-      if (closed_) break;
-      co_await output_ready_.Wait();
-      continue;
-    }
-    // Copied out: the session's buffer may move while the write is in flight.
-    write_buffer_.assign(pending.data(), pending.size());
-    session_.ConsumeOutput(pending.size());
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(write_buffer_), kNoThrow);
+    if (pending.empty()) return;
+    boost::system::error_code ec;
+    const size_t n = TryWrite(socket_, pending, ec);
     if (ec) {
-      write_failed_ = true;
-      boost::system::error_code ignored;
-      socket_.cancel(ignored);  // the reader stops too
+      OnWriteFailed();
+      return;
+    }
+    session_.ConsumeOutput(n);
+    if (n < pending.size()) {
+      // The socket buffer is full: the rest waits for room in WriteLoop.
+      writer_running_ = true;
+      asio::co_spawn(socket_.get_executor(), WriteLoop(), asio::detached);
     }
   }
 }
 
-void Http2DownstreamConnection::Flush() { output_ready_.Notify(); }
+Task<void> Http2DownstreamConnection::WriteLoop() {
+  while (!write_failed_) {
+    absl::string_view pending = session_.PendingOutput();
+    if (pending.empty()) break;
+    // Copied out: the session's buffer may move while the write is in flight.
+    write_buffer_.assign(pending.data(), pending.size());
+    session_.ConsumeOutput(pending.size());
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(write_buffer_), kNoThrow);
+    if (ec) OnWriteFailed();
+  }
+  writer_running_ = false;
+  writer_idle_.Notify();
+}
+
+void Http2DownstreamConnection::OnWriteFailed() {
+  write_failed_ = true;
+  boost::system::error_code ignored;
+  socket_.cancel(ignored);  // the reader stops too
+}
 
 void Http2DownstreamConnection::ExportStats() {
   if (listener_->http->http2 != nullptr) {
@@ -325,10 +346,9 @@ void Http2DownstreamConnection::OnConfigUpdate() {
   OnDrain();
 }
 
-std::shared_ptr<Http2DownstreamConnection::Stream> Http2DownstreamConnection::Find(
-    int32_t stream_id) const {
+Http2DownstreamConnection::Stream* Http2DownstreamConnection::Find(int32_t stream_id) const {
   auto it = streams_.find(stream_id);
-  return it == streams_.end() ? nullptr : it->second;
+  return it == streams_.end() ? nullptr : it->second.get();
 }
 
 void Http2DownstreamConnection::RemoveStream(int32_t stream_id) { streams_.erase(stream_id); }
@@ -356,7 +376,7 @@ void Http2DownstreamConnection::OnRequestHeaders(int32_t stream_id,
 void Http2DownstreamConnection::OnHeadersTooLarge(int32_t stream_id) {
   HttpStats& http = *listener_->http;
   http.downstream_rq_too_large.Inc();
-  if (std::shared_ptr<Stream> stream = Find(stream_id)) {
+  if (Find(stream_id) != nullptr) {
     // Trailers over the limit: the request cannot be completed.
     session_.ResetStream(stream_id, http2::ErrorCode::kProtocolError);
     return;
@@ -372,7 +392,7 @@ void Http2DownstreamConnection::OnHeadersTooLarge(int32_t stream_id) {
 
 void Http2DownstreamConnection::OnData(int32_t stream_id, absl::string_view data,
                                        bool end_stream) {
-  if (std::shared_ptr<Stream> stream = Find(stream_id)) {
+  if (Stream* stream = Find(stream_id)) {
     stream->AddData(data, end_stream);
   } else {
     session_.ConsumeStreamData(stream_id, data.size());
@@ -380,11 +400,11 @@ void Http2DownstreamConnection::OnData(int32_t stream_id, absl::string_view data
 }
 
 void Http2DownstreamConnection::OnTrailers(int32_t stream_id, const http::HeaderMap& trailers) {
-  if (std::shared_ptr<Stream> stream = Find(stream_id)) stream->SetTrailers(trailers);
+  if (Stream* stream = Find(stream_id)) stream->SetTrailers(trailers);
 }
 
 void Http2DownstreamConnection::OnStreamClosed(int32_t stream_id) {
-  if (std::shared_ptr<Stream> stream = Find(stream_id)) {
+  if (Stream* stream = Find(stream_id)) {
     stream->OnClosed();
     RemoveStream(stream_id);
   }
@@ -392,7 +412,7 @@ void Http2DownstreamConnection::OnStreamClosed(int32_t stream_id) {
 
 void Http2DownstreamConnection::OnStreamReset(int32_t stream_id, http2::ErrorCode,
                                               bool remote) {
-  if (std::shared_ptr<Stream> stream = Find(stream_id)) {
+  if (Stream* stream = Find(stream_id)) {
     if (remote && !stream->response_ended()) listener_->http->downstream_rq_rx_reset.Inc();
     stream->OnReset();
     RemoveStream(stream_id);
@@ -400,7 +420,7 @@ void Http2DownstreamConnection::OnStreamReset(int32_t stream_id, http2::ErrorCod
 }
 
 void Http2DownstreamConnection::OnStreamWritable(int32_t stream_id) {
-  if (std::shared_ptr<Stream> stream = Find(stream_id)) stream->OnWritable();
+  if (Stream* stream = Find(stream_id)) stream->OnWritable();
 }
 
 Task<void> Http2DownstreamConnection::ServeStream(std::shared_ptr<Stream> stream) {

@@ -63,13 +63,18 @@ class Http2DownstreamConnection : public http2::SessionVisitor, public Deadline 
   void OnStreamWritable(int32_t stream_id) override;
 
   void OnDeadline() override;
+  // Output: Flush() runs WriteOutput() once, after the handlers already queued; it sends straight
+  // from the session's buffer, and what the socket does not take goes on in WriteLoop.
+  void WriteOutput();
   Task<void> WriteLoop();
+  void OnWriteFailed();
   Task<void> ServeStream(std::shared_ptr<Stream> stream);
-  // Wakes the writer after anything that may have queued output.
+  // Sends the output queued by anything done since (see WriteOutput).
   void Flush();
   void ExportStats();
   void ArmIdle();
-  std::shared_ptr<Stream> Find(int32_t stream_id) const;
+  // The stream's owners are the map and its ServeStream coroutine; callers use it at once.
+  Stream* Find(int32_t stream_id) const;
   void RemoveStream(int32_t stream_id);
 
   Worker& worker_;
@@ -82,7 +87,7 @@ class Http2DownstreamConnection : public http2::SessionVisitor, public Deadline 
   std::string preface_bytes_;
   http2::Session session_;
   http2::CodecStats exported_;
-  AsyncEvent output_ready_;
+  AsyncEvent writer_idle_;  // no flush posted, WriteLoop not running (closing waits for it)
   AsyncEvent streams_done_;
   std::string write_buffer_;
   absl::flat_hash_map<int32_t, std::shared_ptr<Stream>> streams_;
@@ -91,6 +96,8 @@ class Http2DownstreamConnection : public http2::SessionVisitor, public Deadline 
   bool closed_ = false;
   bool draining_ = false;
   bool write_failed_ = false;
+  bool flush_posted_ = false;
+  bool writer_running_ = false;
 };
 
 }  // namespace proxy

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -36,16 +37,17 @@ std::optional<int> GrpcStatus(const http::HeaderMap& headers) {
   return status;
 }
 
-// Fires a callback at the stream's next deadline (the worker's sweeper ticks every 20 ms).
+// Fires a callback at the stream's next deadline (the worker's sweeper ticks every 20 ms). The
+// callback is a lambda of the same coroutine frame, declared before this object.
 class StreamDeadline : public Deadline {
  public:
-  StreamDeadline(DeadlineSweeper* sweeper, std::function<void()> fire) : fire_(std::move(fire)) {
+  StreamDeadline(DeadlineSweeper* sweeper, absl::FunctionRef<void()> fire) : fire_(fire) {
     Register(sweeper);
   }
 
  private:
   void OnDeadline() override { fire_(); }
-  std::function<void()> fire_;
+  absl::FunctionRef<void()> fire_;
 };
 
 }  // namespace
@@ -198,9 +200,8 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
   bool client_gone = false;
   const absl::Duration idle = action.idle_timeout.value_or(hcm.stream_idle_timeout);
   std::optional<Clock::time_point> request_end;
-  Clock::time_point last_activity = Clock::now();
   bool headers_sent = false;
-  StreamDeadline deadline(&worker.sweeper(), [&] {
+  auto on_deadline = [&] {
     const auto now = Clock::now();
     expired = request_end.has_value() && route_timeout > absl::ZeroDuration() &&
                       now >= *request_end + absl::ToChronoNanoseconds(route_timeout)
@@ -211,11 +212,13 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
     // DEADLINE_EXCEEDED): cancelling the downstream now would make that reply fail and reset
     // the stream instead. A request body still being read is stopped once the reply is out.
     if (headers_sent) downstream.Cancel();
-  });
+  };
+  StreamDeadline deadline(&worker.sweeper(), on_deadline);
   auto rearm = [&] {
-    last_activity = Clock::now();
     Clock::time_point when = Clock::time_point::max();
-    if (idle > absl::ZeroDuration()) when = last_activity + absl::ToChronoNanoseconds(idle);
+    // The worker's tick time is precise enough for the idle timeout (the sweeper fires on ticks)
+    // and saves a clock read per event.
+    if (idle > absl::ZeroDuration()) when = worker.coarse_now() + absl::ToChronoNanoseconds(idle);
     if (request_end.has_value() && route_timeout > absl::ZeroDuration()) {
       when = std::min(when, *request_end + absl::ToChronoNanoseconds(route_timeout));
     }

@@ -8,6 +8,7 @@
 #include "boost/asio/write.hpp"
 #include "boost/beast/http/error.hpp"
 #include "proxy/http1/forwarding.h"
+#include "proxy/socket_write.h"
 #include "proxy/worker.h"
 
 namespace proxy::upstream {
@@ -513,8 +514,14 @@ class H1Exchange final : public Exchange {
   Task<bool> Write(absl::string_view data) {
     // The request body and the response are in flight at once; writes are serialized by the
     // one coroutine that sends the request.
-    auto [ec, n] = co_await asio::async_write(connection_->socket,
-                                              asio::buffer(data.data(), data.size()), kNoThrow);
+    boost::system::error_code ec;
+    size_t n = TryWrite(connection_->socket, data, ec);
+    if (!ec && n < data.size()) {
+      auto [async_ec, rest] = co_await asio::async_write(
+          connection_->socket, asio::buffer(data.data() + n, data.size() - n), kNoThrow);
+      ec = async_ec;
+      n += rest;
+    }
     if (ec) {
       if (!cancelled_ && failure_ == ExchangeFailure::kNone) failure_ = ExchangeFailure::kReset;
       co_return false;
