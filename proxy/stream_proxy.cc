@@ -230,7 +230,8 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
   };
   // The route timeout runs from the end of the client's request, as Envoy's: a request without a
   // body is complete now, so waiting for an upstream connection or stream counts against it.
-  if (!request.has_body) request_end = Clock::now();
+  const auto upstream_start = Clock::now();
+  if (!request.has_body) request_end = upstream_start;
   rearm();
   downstream.on_client_reset = [&] {
     client_gone = true;
@@ -238,7 +239,6 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
   };
   absl::Cleanup forget_client = [&] { downstream.on_client_reset = nullptr; };
 
-  const auto upstream_start = Clock::now();
   const bool started = co_await exchange->Start(exchange_request);
 
   // The request body goes upstream in its own coroutine while the response comes back here.

@@ -245,6 +245,23 @@ TEST_F(Http2ProxyTest, AStaleUpstreamConnectionIsRetriedForBodylessRequestsOnly)
   EXPECT_TRUE(proxy_->Running()) << proxy_->Log();
 }
 
+// A request body much larger than the socket buffers, to an HTTP/1.1 origin that starts reading
+// only after a pause: weir's non-blocking first sends fill the buffers, the rest waits for room
+// (asynchronous writes), and every byte arrives once and in order.
+TEST_F(Http2ProxyTest, ABigUploadToAnOriginThatReadsLateArrivesWhole) {
+  constexpr uint64_t kUploadSize = 48 * 1024 * 1024;
+  const std::string upload = PatternBody(kUploadSize);
+  WriteFileByRename(docroot_ + "/upload", upload);
+  CommandResult post = RunCommand(absl::StrCat(
+      "curl -sS --http2-prior-knowledge --data-binary @", docroot_, "/upload",
+      " -H 'x-test-report-body: 1' -H 'x-test-read-body-after-ms: 300' -w ' %{http_code}' ",
+      Url("/v1/upload")));
+  EXPECT_EQ(post.output,
+            absl::StrCat("received=", kUploadSize, " fnv=", FnvHex(Fnv1a(upload)), " 200"));
+  EXPECT_GE(Stat("cluster.v1.upstream_cx_tx_bytes_total"), kUploadSize);
+  EXPECT_TRUE(proxy_->Running()) << proxy_->Log();
+}
+
 TEST_F(Http2ProxyTest, NghttpGetsTheFileByteForByte) {
   CommandResult result = RunCommand(absl::StrCat("timeout 30 nghttp ", Url("/h2/file")));
   EXPECT_EQ(result.exit_code, 0) << result.output.substr(0, 2000);

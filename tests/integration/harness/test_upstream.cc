@@ -175,6 +175,15 @@ class TestUpstream::Connection : public std::enable_shared_from_this<Connection>
                         });
       return;
     }
+    const uint64_t read_delay_ms = IntHeader(req_.headers, "x-test-read-body-after-ms", 0);
+    if (has_body && read_delay_ms > 0) {
+      timer_.expires_after(std::chrono::milliseconds(read_delay_ms));
+      timer_.async_wait([self = shared_from_this()](error_code ec) {
+        if (ec || self->closed_) return;
+        self->ReadBody();
+      });
+      return;
+    }
     ReadBody();
   }
 

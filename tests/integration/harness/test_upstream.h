@@ -11,6 +11,8 @@
 //   x-test-chunked: 1               chunked transfer-encoding (several chunks)
 //   x-test-trailers: 1              with x-test-chunked: a trailer `x-test-trailer: done`
 //   x-test-delay-ms: N              wait N ms (a timer) before the response head
+//   x-test-read-body-after-ms: N    wait N ms before reading the request body (the sender's
+//                                   socket buffers fill meanwhile)
 //   x-test-close-before-headers: 1  close the connection (FIN) instead of responding
 //   x-test-reset-before-headers: 1  reset the connection (RST) instead of responding
 //   x-test-reset-after-headers: 1   send the head and half the body (at most 32 KiB), then RST
