@@ -7,6 +7,7 @@
 // whose cancellation is the wake-up.
 
 #include <chrono>
+#include <optional>
 
 #include "proxy/asio_types.h"
 
@@ -14,28 +15,33 @@ namespace proxy {
 
 class AsyncEvent {
  public:
-  explicit AsyncEvent(Executor executor) : timer_(executor) {}
+  explicit AsyncEvent(Executor executor) : executor_(executor) {}
   AsyncEvent(const AsyncEvent&) = delete;
   AsyncEvent& operator=(const AsyncEvent&) = delete;
 
   void Notify() {
     notified_ = true;
-    if (waiting_) timer_.cancel();
+    if (waiting_) timer_->cancel();
   }
 
   // Returns once Notify() was called (since the last Wait() returned).
   Task<void> Wait() {
+    // The timer is made on the first wait that has to suspend: most events of a request (a body
+    // that never comes, room that is never short) never wait, and constructing an asio timer
+    // takes the io_context's service-registry lock.
     while (!notified_) {
+      if (!timer_.has_value()) timer_.emplace(executor_);
       waiting_ = true;
-      timer_.expires_at(Timer::time_point::max());
-      co_await timer_.async_wait(kNoThrow);
+      timer_->expires_at(Timer::time_point::max());
+      co_await timer_->async_wait(kNoThrow);
       waiting_ = false;
     }
     notified_ = false;
   }
 
  private:
-  Timer timer_;
+  Executor executor_;
+  std::optional<Timer> timer_;
   bool notified_ = false;
   bool waiting_ = false;
 };

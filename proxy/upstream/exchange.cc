@@ -268,8 +268,7 @@ class H1Exchange final : public Exchange {
         stats_(*cluster->entry->stats),
         host_index_(host_index),
         host_(host),
-        generation_(generation),
-        connect_timer_(executor) {}
+        generation_(generation) {}
 
   ~H1Exchange() override {
     // The caller is done with the last piece's bytes: a complete exchange parks its connection.
@@ -439,7 +438,7 @@ class H1Exchange final : public Exchange {
   void Cancel() override {
     cancelled_ = true;
     boost::system::error_code ignored;
-    connect_timer_.cancel();
+    if (connect_timer_.has_value()) connect_timer_->cancel();
     if (connection_ != nullptr) connection_->socket.close(ignored);
   }
 
@@ -452,9 +451,12 @@ class H1Exchange final : public Exchange {
     connection_ = std::make_unique<UpstreamConnection>(executor_, host_index_);
     const auto start = Clock::now();
     connecting_ = true;
-    connect_timer_.expires_after(
+    // Made here, not per exchange: most exchanges reuse a pooled connection, and constructing an
+    // asio timer takes the io_context's service-registry lock.
+    if (!connect_timer_.has_value()) connect_timer_.emplace(executor_);
+    connect_timer_->expires_after(
         absl::ToChronoNanoseconds(cluster_->entry->cluster->config().connect_timeout));
-    connect_timer_.async_wait([this](boost::system::error_code ec) {
+    connect_timer_->async_wait([this](boost::system::error_code ec) {
       if (ec || !connecting_) return;  // `this` may be gone when ec is set
       connect_timed_out_ = true;
       boost::system::error_code ignored;
@@ -462,7 +464,7 @@ class H1Exchange final : public Exchange {
     });
     auto [ec] = co_await connection_->socket.async_connect(host_.endpoint, kNoThrow);
     connecting_ = false;
-    connect_timer_.cancel();
+    connect_timer_->cancel();
     const bool timed_out = connect_timed_out_;
     stats_.upstream_rq_pending_active.Dec();
     if (ec || cancelled_) {
@@ -589,7 +591,7 @@ class H1Exchange final : public Exchange {
   size_t host_index_;
   const UpstreamHost& host_;
   uint64_t generation_;
-  Timer connect_timer_;
+  std::optional<Timer> connect_timer_;
   std::unique_ptr<UpstreamConnection> connection_;
   std::string head_;  // the request head, kept to send it again on a stale connection
   bool replayable_ = false;
