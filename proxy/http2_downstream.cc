@@ -223,6 +223,7 @@ Task<void> Http2DownstreamConnection::Run() {
   ArmAt(Clock::now() + kFlushTimeout);  // OnDeadline closes the socket if the writer is stuck
   WriteOutput();
   while (flush_posted_ || writer_running_) co_await writer_idle_.Wait();
+  writer_done_ = true;  // no more posted flushes: this object may be gone when they would run
   Disarm();
   boost::system::error_code ignored;
   socket_.shutdown(Socket::shutdown_send, ignored);
@@ -236,7 +237,7 @@ Task<void> Http2DownstreamConnection::Run() {
 }
 
 void Http2DownstreamConnection::Flush() {
-  if (flush_posted_ || writer_running_ || write_failed_) return;
+  if (flush_posted_ || writer_running_ || write_failed_ || writer_done_) return;
   // After the handlers already queued: the frames of every stream they complete go out together.
   flush_posted_ = true;
   asio::post(socket_.get_executor(), [this] {

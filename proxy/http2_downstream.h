@@ -98,6 +98,7 @@ class Http2DownstreamConnection : public http2::SessionVisitor, public Deadline 
   bool write_failed_ = false;
   bool flush_posted_ = false;
   bool writer_running_ = false;
+  bool writer_done_ = false;  // Run() is past its last write
 };
 
 }  // namespace proxy
