@@ -175,15 +175,11 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
   if (route_timeout > absl::ZeroDuration() && !hcm.suppress_envoy_headers) {
     up.expected_timeout = route_timeout;
   }
-  http::HeaderMap upstream_headers;
-  http1::ForEachUpstreamHeader(up, *request.headers,
-                               [&](absl::string_view name, absl::string_view value) {
-                                 upstream_headers.Add(name, value);
-                               });
   const upstream::ExchangeRequest exchange_request{.method = up.method,
                                                    .authority = up.authority,
                                                    .path = up.path,
-                                                   .headers = &upstream_headers,
+                                                   .forwarding = &up,
+                                                   .received_headers = request.headers,
                                                    .has_body = request.has_body,
                                                    .content_length = request.content_length,
                                                    .head_request = request.head_request};

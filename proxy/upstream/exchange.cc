@@ -55,6 +55,9 @@ class H2Exchange final : public Exchange, public H2StreamCallbacks {
 
   Task<bool> Start(const ExchangeRequest& request) override {
     request_ = request;  // views into the caller's request, which outlives the exchange
+    request.ForEachHeader([&](absl::string_view name, absl::string_view value) {
+      request_headers_.Add(name, value);
+    });
     co_return co_await Open();
   }
 
@@ -215,7 +218,7 @@ class H2Exchange final : public Exchange, public H2StreamCallbacks {
                                .scheme = "http",
                                .authority = request_.authority,
                                .path = request_.path,
-                               .headers = request_.headers};
+                               .headers = &request_headers_};
     stream_id_ = connection_->OpenStream(head, !request_.has_body, this);
     if (stream_id_ == 0) {
       failure_ = ExchangeFailure::kRefused;
@@ -235,6 +238,7 @@ class H2Exchange final : public Exchange, public H2StreamCallbacks {
   bool reused_ = false;
   bool cancelled_ = false;
   ExchangeRequest request_;
+  http::HeaderMap request_headers_;  // after the forwarding rules, for nghttp2's header list
   int refused_retries_ = 0;
   bool retry_refused_ = false;
   H2Connection* awaiting_settings_ = nullptr;  // while Open() waits for its SETTINGS
@@ -286,7 +290,7 @@ class H1Exchange final : public Exchange {
     head_.reserve(512 + request.path.size());  // one allocation for a typical head
     absl::StrAppend(&head_, request.method, " ", request.path, " HTTP/1.1\r\nhost: ",
                     request.authority, "\r\n");
-    request.headers->ForEach([&](absl::string_view name, absl::string_view value) {
+    request.ForEachHeader([&](absl::string_view name, absl::string_view value) {
       absl::StrAppend(&head_, name, ": ", value, "\r\n");
     });
     chunked_ = request.has_body && !request.content_length.has_value();

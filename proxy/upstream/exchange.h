@@ -20,7 +20,9 @@
 #include "absl/strings/string_view.h"
 #include "proxy/asio_types.h"
 #include "proxy/async_event.h"
+#include "absl/functional/function_ref.h"
 #include "proxy/http/header_map.h"
+#include "proxy/http1/forwarding.h"
 #include "proxy/http1/message_parser.h"
 #include "proxy/http2/session.h"
 #include "proxy/upstream/conn_pool.h"
@@ -59,11 +61,17 @@ struct ExchangeRequest {
   absl::string_view method;
   absl::string_view authority;
   absl::string_view path;
-  // Header fields after Host, already filtered for forwarding (http1::ForEachUpstreamHeader).
-  const http::HeaderMap* headers = nullptr;
+  // The header fields after Host are the received ones under the forwarding rules
+  // (http1::ForEachUpstreamHeader), produced as the head is written: no copy per request.
+  const http1::UpstreamRequest* forwarding = nullptr;
+  const http::HeaderMap* received_headers = nullptr;
   bool has_body = false;
   std::optional<uint64_t> content_length;
   bool head_request = false;  // HEAD: the response has no body whatever it says
+
+  void ForEachHeader(absl::FunctionRef<void(absl::string_view, absl::string_view)> fn) const {
+    http1::ForEachUpstreamHeader(*forwarding, *received_headers, fn);
+  }
 };
 
 class Exchange {

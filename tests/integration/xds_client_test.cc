@@ -361,7 +361,14 @@ TEST_F(XdsClientTest, ServerDownAtStartThenUpBecomesReady) {
   absl::SleepFor(absl::Seconds(1));
   EXPECT_EQ(Ready(), 503);
   EXPECT_EQ(Stat("control_plane.connected_state"), 0u);
+  // The port can be taken meanwhile (seen once in a full parallel run: "cannot listen"); a
+  // loopback connect to a port nobody listens on can even pick that port as its own source and
+  // connect to itself. Such holders go away, so the server retries its bind for a while.
   auto ads = ScriptedAdsServer::Start(port);
+  for (int attempt = 0; !ads.ok() && attempt < 50; ++attempt) {
+    absl::SleepFor(absl::Milliseconds(100));
+    ads = ScriptedAdsServer::Start(port);
+  }
   ASSERT_TRUE(ads.ok()) << ads.status();
   ads_ = *std::move(ads);
   InitialFetch();
