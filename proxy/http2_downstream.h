@@ -2,8 +2,9 @@
 
 // Http2DownstreamConnection: one client connection speaking HTTP/2 (h2c: prior knowledge on a
 // listener with codec_type HTTP2, or AUTO when the connection starts with the preface). It owns
-// the socket and an http2::Session in the server role; a reader coroutine feeds the session, a
-// writer drains its output, and every request stream is served by its own coroutine: routing
+// the socket and an http2::Session in the server role; a reader coroutine feeds the session, its
+// output is sent once per batch of handlers (a non-blocking send, then a writer coroutine only
+// while the socket is full), and every request stream is served by its own coroutine: routing
 // (request_router.h), local replies, and proxying (stream_proxy.h) to HTTP/1.1 or HTTP/2
 // upstreams. The streams of one connection run concurrently; their bodies are flow-controlled
 // end to end (a request body's window reopens only as the upstream takes it; a response stops
