@@ -175,13 +175,15 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
   if (route_timeout > absl::ZeroDuration() && !hcm.suppress_envoy_headers) {
     up.expected_timeout = route_timeout;
   }
-  const upstream::ExchangeRequest exchange_request{.method = up.method,
-                                                   .authority = up.authority,
-                                                   .path = up.path,
-                                                   .forwarding = &up,
+  if (request.content_length.has_value()) {
+    up.framing = http1::BodyFraming::kContentLength;
+    up.content_length = *request.content_length;
+  } else if (request.has_body) {
+    up.framing = http1::BodyFraming::kChunked;  // for an HTTP/1.1 upstream
+  }
+  const upstream::ExchangeRequest exchange_request{.head = &up,
                                                    .received_headers = request.headers,
                                                    .has_body = request.has_body,
-                                                   .content_length = request.content_length,
                                                    .head_request = request.head_request};
   const Executor executor = worker.io().get_executor();
   std::unique_ptr<upstream::Exchange> exchange =

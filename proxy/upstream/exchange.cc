@@ -214,10 +214,10 @@ class H2Exchange final : public Exchange, public H2StreamCallbacks {
       co_await pending->WaitForPeerSettings();
       awaiting_settings_ = nullptr;
     }
-    http2::RequestHeaders head{.method = request_.method,
+    http2::RequestHeaders head{.method = request_.head->method,
                                .scheme = "http",
-                               .authority = request_.authority,
-                               .path = request_.path,
+                               .authority = request_.head->authority,
+                               .path = request_.head->path,
                                .headers = &request_headers_};
     stream_id_ = connection_->OpenStream(head, !request_.has_body, this);
     if (stream_id_ == 0) {
@@ -287,19 +287,9 @@ class H1Exchange final : public Exchange {
   Task<bool> Start(const ExchangeRequest& request) override {
     head_request_ = request.head_request;
     replayable_ = !request.has_body;
-    head_.reserve(512 + request.path.size());  // one allocation for a typical head
-    absl::StrAppend(&head_, request.method, " ", request.path, " HTTP/1.1\r\nhost: ",
-                    request.authority, "\r\n");
-    request.ForEachHeader([&](absl::string_view name, absl::string_view value) {
-      absl::StrAppend(&head_, name, ": ", value, "\r\n");
-    });
-    chunked_ = request.has_body && !request.content_length.has_value();
-    if (request.content_length.has_value()) {
-      absl::StrAppend(&head_, "content-length: ", *request.content_length, "\r\n");
-    } else if (chunked_) {
-      head_.append("transfer-encoding: chunked\r\n");
-    }
-    head_.append("\r\n");
+    head_.reserve(512 + request.head->path.size());  // one allocation for a typical head
+    http1::AppendUpstreamRequestHead(*request.head, *request.received_headers, &head_);
+    chunked_ = request.head->framing == http1::BodyFraming::kChunked;
     request_done_ = !request.has_body;
 
     int dead = 0;

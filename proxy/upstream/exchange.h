@@ -17,10 +17,10 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "proxy/asio_types.h"
 #include "proxy/async_event.h"
-#include "absl/functional/function_ref.h"
 #include "proxy/http/header_map.h"
 #include "proxy/http1/forwarding.h"
 #include "proxy/http1/message_parser.h"
@@ -58,19 +58,16 @@ struct ExchangeEvent {
 
 // The request head as the upstream gets it.
 struct ExchangeRequest {
-  absl::string_view method;
-  absl::string_view authority;
-  absl::string_view path;
-  // The header fields after Host are the received ones under the forwarding rules
-  // (http1::ForEachUpstreamHeader), produced as the head is written: no copy per request.
-  const http1::UpstreamRequest* forwarding = nullptr;
+  // Method, path, authority, framing and the forwarding rules; the header fields after Host are
+  // the received ones under those rules (http1::ForEachUpstreamHeader), produced as the head is
+  // written: no copy per request.
+  const http1::UpstreamRequest* head = nullptr;
   const http::HeaderMap* received_headers = nullptr;
   bool has_body = false;
-  std::optional<uint64_t> content_length;
   bool head_request = false;  // HEAD: the response has no body whatever it says
 
   void ForEachHeader(absl::FunctionRef<void(absl::string_view, absl::string_view)> fn) const {
-    http1::ForEachUpstreamHeader(*forwarding, *received_headers, fn);
+    http1::ForEachUpstreamHeader(*head, *received_headers, fn);
   }
 };
 
