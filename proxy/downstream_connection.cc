@@ -623,7 +623,8 @@ Task<DownstreamConnection::Result> DownstreamConnection::ProxyViaStream(
                         .has_body = request_.chunked || request_.content_length.value_or(0) > 0,
                         .content_length = request_.content_length,
                         .head_request = head_request_,
-                        .remote_address = remote_address_};
+                        .remote_address = remote_address_,
+                        .received_at = request_start_};
   if (!request.has_body) {
     in_.Consume(std::min(parsed_bytes_, in_.size()));
     parsed_bytes_ = 0;
@@ -640,7 +641,7 @@ struct DownstreamConnection::ProxyContext {
   size_t host_index = 0;
   const UpstreamHost* host = nullptr;
   http1::UpstreamRequest upstream_request;
-  std::string request_id;
+  Worker::RequestId request_id;
   bool has_body = false;
   bool expect_continue = false;
   bool reused = false;
@@ -740,7 +741,7 @@ Task<DownstreamConnection::Result> DownstreamConnection::Proxy(
   if (hcm.generate_request_id &&
       (!request_.headers.Has("x-request-id") || (external && !hcm.preserve_external_request_id))) {
     ctx.request_id = worker_.NewRequestId();
-    up.request_id = ctx.request_id;
+    up.request_id = absl::string_view(ctx.request_id.data(), ctx.request_id.size());
   }
   route_timeout_ = action.timeout;
   if (route_timeout_ > absl::ZeroDuration() && !hcm.suppress_envoy_headers) {
@@ -779,7 +780,7 @@ Task<DownstreamConnection::Step> DownstreamConnection::ConnectUpstream(
   int dead = 0;
   // A request that cannot be replayed (it has a body) always gets a checked connection.
   upstream_ = ctx.cluster->pool.TakeIdle(
-      ctx.host_index, ctx.has_body ? Clock::duration::zero() : upstream::kUncheckedReuse, &dead);
+      ctx.host_index, worker_.coarse_now(), ctx.has_body ? Clock::duration::zero() : upstream::kUncheckedReuse, &dead);
   for (int i = 0; i < dead; ++i) {
     stats.upstream_cx_active.Dec();
     stats.upstream_cx_destroy.Inc();
@@ -1111,7 +1112,7 @@ Task<DownstreamConnection::Result> DownstreamConnection::ForwardResponse(
          upstream_->requests_served < *cluster_config.max_requests_per_connection);
     // A new host list (generation) renumbers hosts: the connection cannot be filed by index.
     if (reusable && ctx.cluster->generation == ctx.generation) {
-      ctx.cluster->pool.Park(std::move(upstream_));
+      ctx.cluster->pool.Park(std::move(upstream_), worker_.coarse_now());
     }
   }
   FinishRequest();

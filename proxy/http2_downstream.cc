@@ -99,7 +99,12 @@ class Http2DownstreamConnection::Stream : public DownstreamStream {
   }
 
   Task<bool> SendHeaders(int status, const http::HeaderMap& headers, bool end_stream) override {
-    if (cancelled_ || done()) co_return false;
+    co_return *SendHeadersNow(status, headers, end_stream);
+  }
+
+  std::optional<bool> SendHeadersNow(int status, const http::HeaderMap& headers,
+                                     bool end_stream) override {
+    if (cancelled_ || done()) return false;
     HttpStats& http = *connection_->listener_->http;
     http.codes.Charge(status);
     connection_->listener_->listener->http_codes.Charge(status);
@@ -108,7 +113,7 @@ class Http2DownstreamConnection::Stream : public DownstreamStream {
                                              end_stream);
     connection_->Flush();
     response_ended_ = response_ended_ || (ok && end_stream);
-    co_return ok;
+    return ok;
   }
 
   Task<bool> SendData(absl::string_view data, bool end_stream) override {
@@ -124,12 +129,26 @@ class Http2DownstreamConnection::Stream : public DownstreamStream {
     co_return !cancelled_ && !reset_;
   }
 
+  std::optional<bool> SendDataNow(absl::string_view data, bool end_stream) override {
+    if (!connection_->session_.StreamSendHasRoom(id_, data.size())) return std::nullopt;
+    if (cancelled_ || done()) return false;
+    http2::SendResult result = connection_->session_.SubmitData(id_, data, end_stream);
+    connection_->Flush();
+    if (result == http2::SendResult::kClosed) return false;
+    if (end_stream) response_ended_ = true;
+    return !cancelled_ && !reset_;
+  }
+
   Task<bool> SendTrailers(const http::HeaderMap& trailers) override {
-    if (cancelled_ || done()) co_return false;
+    co_return *SendTrailersNow(trailers);
+  }
+
+  std::optional<bool> SendTrailersNow(const http::HeaderMap& trailers) override {
+    if (cancelled_ || done()) return false;
     const bool ok = connection_->session_.SubmitTrailers(id_, trailers);
     connection_->Flush();
     response_ended_ = response_ended_ || ok;
-    co_return ok;
+    return ok;
   }
 
   void Reset() override {
@@ -481,7 +500,8 @@ Task<void> Http2DownstreamConnection::ServeStream(std::shared_ptr<Stream> stream
                               .headers = &stream->headers,
                               .has_body = !stream->request_ended(),
                               .head_request = stream->method == "HEAD",
-                              .remote_address = remote_address_};
+                              .remote_address = remote_address_,
+                              .received_at = start};
         if (std::optional<absl::string_view> length = stream->headers.Get("content-length")) {
           uint64_t value = 0;
           if (absl::SimpleAtoi(*length, &value)) request.content_length = value;

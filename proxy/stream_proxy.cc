@@ -151,10 +151,10 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
   if (hcm.use_remote_address && !hcm.skip_xff_append) {
     up.append_forwarded_for = request.remote_address;
   }
-  std::string request_id;
+  Worker::RequestId request_id;
   if (hcm.generate_request_id && !request.headers->Has("x-request-id")) {
     request_id = worker.NewRequestId();
-    up.request_id = request_id;
+    up.request_id = absl::string_view(request_id.data(), request_id.size());
   }
   absl::Duration route_timeout = action.timeout;
   if (grpc) {
@@ -189,7 +189,7 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
   std::unique_ptr<upstream::Exchange> exchange =
       cluster->entry->cluster->config().protocol == routing::UpstreamProtocol::kHttp2
           ? upstream::MakeH2Exchange(executor, cluster, *host_index, host)
-          : upstream::MakeH1Exchange(executor, cluster, *host_index, host, generation);
+          : upstream::MakeH1Exchange(worker, cluster, *host_index, host, generation);
 
   // Deadlines: the stream's idle timeout all along, the route timeout from the end of the
   // request to the end of the response.
@@ -199,10 +199,15 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
   const absl::Duration idle = action.idle_timeout.value_or(hcm.stream_idle_timeout);
   std::optional<Clock::time_point> request_end;
   bool headers_sent = false;
+  // As std::chrono durations once: rearm() runs per event.
+  const bool has_idle = idle > absl::ZeroDuration();
+  const bool has_route_timeout = route_timeout > absl::ZeroDuration();
+  const auto idle_chrono = absl::ToChronoNanoseconds(idle);
+  const auto route_timeout_chrono = absl::ToChronoNanoseconds(route_timeout);
   auto on_deadline = [&] {
     const auto now = Clock::now();
-    expired = request_end.has_value() && route_timeout > absl::ZeroDuration() &&
-                      now >= *request_end + absl::ToChronoNanoseconds(route_timeout)
+    expired = request_end.has_value() && has_route_timeout &&
+                      now >= *request_end + route_timeout_chrono
                   ? Expired::kRoute
                   : Expired::kIdle;
     exchange->Cancel();
@@ -216,9 +221,9 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
     Clock::time_point when = Clock::time_point::max();
     // The worker's tick time is precise enough for the idle timeout (the sweeper fires on ticks)
     // and saves a clock read per event.
-    if (idle > absl::ZeroDuration()) when = worker.coarse_now() + absl::ToChronoNanoseconds(idle);
-    if (request_end.has_value() && route_timeout > absl::ZeroDuration()) {
-      when = std::min(when, *request_end + absl::ToChronoNanoseconds(route_timeout));
+    if (has_idle) when = worker.coarse_now() + idle_chrono;
+    if (request_end.has_value() && has_route_timeout) {
+      when = std::min(when, *request_end + route_timeout_chrono);
     }
     if (when == Clock::time_point::max()) {
       deadline.Disarm();
@@ -228,7 +233,7 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
   };
   // The route timeout runs from the end of the client's request, as Envoy's: a request without a
   // body is complete now, so waiting for an upstream connection or stream counts against it.
-  const auto upstream_start = Clock::now();
+  const auto upstream_start = request.received_at;
   if (!request.has_body) request_end = upstream_start;
   rearm();
   downstream.on_client_reset = [&] {
@@ -281,7 +286,12 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
   std::optional<int> grpc_status;
   int status = 0;
   while (!done) {
-    ExchangeEvent event = co_await exchange->Next();
+    std::optional<ExchangeEvent> buffered = exchange->NextBuffered();
+    if (!buffered.has_value()) {
+      ExchangeEvent next = co_await exchange->Next();
+      buffered = next;
+    }
+    const ExchangeEvent& event = *buffered;
     rearm();
     switch (event.kind) {
       case Kind::kHeaders: {
@@ -303,27 +313,42 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
                                          out.Add(name, value);
                                        });
         headers_sent = true;
-        if (!co_await downstream.SendHeaders(status, out, event.end_stream)) {
+        std::optional<bool> sent = downstream.SendHeadersNow(status, out, event.end_stream);
+        if (!sent.has_value()) {
+          const bool ok = co_await downstream.SendHeaders(status, out, event.end_stream);
+          sent = ok;
+        }
+        if (!*sent) {
           client_gone = expired == Expired::kNone;
           done = true;
         }
         done = done || event.end_stream;
         break;
       }
-      case Kind::kData:
-        if (!co_await downstream.SendData(event.data, event.end_stream)) {
+      case Kind::kData: {
+        std::optional<bool> sent = downstream.SendDataNow(event.data, event.end_stream);
+        if (!sent.has_value()) {
+          const bool ok = co_await downstream.SendData(event.data, event.end_stream);
+          sent = ok;
+        }
+        if (!*sent) {
           client_gone = expired == Expired::kNone;
           done = true;
         }
         done = done || event.end_stream;
         break;
-      case Kind::kTrailers:
+      }
+      case Kind::kTrailers: {
         if (grpc) grpc_status = GrpcStatus(*event.headers);
-        if (!co_await downstream.SendTrailers(*event.headers)) {
-          client_gone = expired == Expired::kNone;
+        std::optional<bool> sent = downstream.SendTrailersNow(*event.headers);
+        if (!sent.has_value()) {
+          const bool ok = co_await downstream.SendTrailers(*event.headers);
+          sent = ok;
         }
+        if (!*sent) client_gone = expired == Expired::kNone;
         done = true;
         break;
+      }
       case Kind::kEnd:
         if (headers_sent) co_await downstream.SendData("", /*end_stream=*/true);
         done = true;

@@ -18,6 +18,7 @@
 // timeouts) in a trailers-only response. A gRPC call's grpc-timeout caps the route timeout.
 // Per-cluster gRPC counters (cluster.<name>.grpc.*) count every call by its final grpc-status.
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -52,6 +53,20 @@ class DownstreamStream {
   virtual Task<bool> SendData(absl::string_view data, bool end_stream) = 0;
   // Ends the response with trailers (an HTTP/1.1 client gets the end of the body without them).
   virtual Task<bool> SendTrailers(const http::HeaderMap& trailers) = 0;
+  // The same calls completed at once where the stream never has to wait for them (an HTTP/2
+  // stream queues the head and trailers in its session, and data while the stream's send buffer
+  // has room): an awaited call costs a coroutine frame, several per response. nullopt: nothing
+  // was done, use the awaitable form.
+  virtual std::optional<bool> SendHeadersNow(int status, const http::HeaderMap& headers,
+                                             bool end_stream) {
+    return std::nullopt;
+  }
+  virtual std::optional<bool> SendDataNow(absl::string_view data, bool end_stream) {
+    return std::nullopt;
+  }
+  virtual std::optional<bool> SendTrailersNow(const http::HeaderMap& trailers) {
+    return std::nullopt;
+  }
   // The response cannot be completed: the client must see it broken (RST_STREAM, or the
   // HTTP/1.1 connection closed without the final chunk).
   virtual void Reset() = 0;
@@ -75,6 +90,10 @@ struct StreamRequest {
   bool head_request = false;
   absl::string_view remote_address;  // for x-forwarded-for
   absl::string_view forwarded_proto = "http";
+  // When the request head was received. The upstream request's clock (route timeout,
+  // x-envoy-upstream-service-time, upstream_rq_time) starts here too: routing takes microseconds,
+  // and a clock read per request is not free.
+  std::chrono::steady_clock::time_point received_at;
 };
 
 // Whether the request is gRPC (content-type application/grpc[+proto|...]).

@@ -264,19 +264,21 @@ void Worker::Shutdown() {
   asio::post(io_, [this] { io_.stop(); });
 }
 
-std::string Worker::NewRequestId() {
+Worker::RequestId Worker::NewRequestId() {
   // UUID version 4 from the worker's generator, formatted by hand (this runs per request).
   uint64_t hi = random_.Next();
   uint64_t lo = random_.Next();
   hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(36, '-');
-  int pos = 0;
-  for (int i = 0; i < 32; ++i) {
-    if (i == 8 || i == 12 || i == 16 || i == 20) ++pos;  // the dashes
-    const uint64_t word = i < 16 ? hi : lo;
-    id[pos++] = kHex[(word >> (60 - 4 * (i % 16))) & 0xf];
+  RequestId id;
+  char* out = id.data();
+  for (int byte = 0; byte < 16; ++byte) {
+    if (byte == 4 || byte == 6 || byte == 8 || byte == 10) *out++ = '-';
+    const uint64_t word = byte < 8 ? hi : lo;
+    const unsigned value = (word >> (56 - 8 * (byte % 8))) & 0xff;
+    *out++ = kHex[value >> 4];
+    *out++ = kHex[value & 0xf];
   }
   return id;
 }

@@ -6,6 +6,7 @@
 // ApplyConfig, posted from the main thread) and the metrics (per-thread shards), so the request
 // path takes no locks.
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -89,8 +90,10 @@ class Worker {
   WorkerCluster* AcquireCluster(absl::string_view name);
   void ReleaseCluster(WorkerCluster* cluster);
   routing::Random& random() { return random_; }
-  // A fresh x-request-id (UUID version 4 from this worker's generator).
-  std::string NewRequestId();
+  // A fresh x-request-id (UUID version 4 from this worker's generator), in its 36-character text
+  // form; a fixed array, so making one per request allocates nothing.
+  using RequestId = std::array<char, 36>;
+  RequestId NewRequestId();
   DeadlineSweeper& sweeper() { return sweeper_; }
   const std::string& date_header() const { return date_; }
   // The time of the last tick (at most DeadlineSweeper::kTick old): cheap enough to read several

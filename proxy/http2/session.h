@@ -230,6 +230,10 @@ class Session {
   void ResetStream(int32_t stream_id, ErrorCode error_code);
   // Body bytes queued on the stream and not yet serialized.
   size_t StreamSendBuffered(int32_t stream_id) const;
+  // Whether SubmitData of `n` more bytes would be taken without kBufferFull.
+  bool StreamSendHasRoom(int32_t stream_id, size_t n) const {
+    return StreamSendBuffered(stream_id) + n <= options_.stream_send_buffer_bytes;
+  }
 
   // The owner passed on `n` bytes of the stream's received body: lets WINDOW_UPDATE go out for
   // the stream and the connection. Ignored for streams already closed (their window came back

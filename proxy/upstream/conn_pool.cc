@@ -18,9 +18,9 @@ bool LooksAlive(UpstreamConnection& connection) {
 }  // namespace
 
 std::unique_ptr<UpstreamConnection> ConnPool::TakeIdle(
-    size_t host, std::chrono::steady_clock::duration peek_after, int* closed) {
+    size_t host, std::chrono::steady_clock::time_point now,
+    std::chrono::steady_clock::duration peek_after, int* closed) {
   auto& list = idle_[host];
-  const auto now = std::chrono::steady_clock::now();
   while (!list.empty()) {
     std::unique_ptr<UpstreamConnection> connection = std::move(list.back());
     list.pop_back();
@@ -32,8 +32,9 @@ std::unique_ptr<UpstreamConnection> ConnPool::TakeIdle(
   return nullptr;
 }
 
-void ConnPool::Park(std::unique_ptr<UpstreamConnection> connection) {
-  connection->idle_since = std::chrono::steady_clock::now();
+void ConnPool::Park(std::unique_ptr<UpstreamConnection> connection,
+                    std::chrono::steady_clock::time_point now) {
+  connection->idle_since = now;
   idle_[connection->host_index].push_back(std::move(connection));
 }
 

@@ -26,11 +26,13 @@ class ConnPool {
   explicit ConnPool(size_t num_hosts) : idle_(num_hosts) {}
 
   // A live idle connection to `host`, most recently used first, or nullptr. `closed` counts the
-  // dead connections dropped on the way.
-  std::unique_ptr<UpstreamConnection> TakeIdle(size_t host,
+  // dead connections dropped on the way. `now` (here and in Park) is the worker's tick time: the
+  // pool's ages are compared with a second or more, and a clock read per call costs more.
+  std::unique_ptr<UpstreamConnection> TakeIdle(size_t host, std::chrono::steady_clock::time_point now,
                                                std::chrono::steady_clock::duration peek_after,
                                                int* closed);
-  void Park(std::unique_ptr<UpstreamConnection> connection);
+  void Park(std::unique_ptr<UpstreamConnection> connection,
+            std::chrono::steady_clock::time_point now);
   // Closes connections idle since before `cutoff`; returns how many.
   int CloseIdleBefore(std::chrono::steady_clock::time_point cutoff);
   // Moves connections for hosts that still exist into a pool over a new host list.

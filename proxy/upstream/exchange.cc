@@ -265,9 +265,10 @@ class H2Exchange final : public Exchange, public H2StreamCallbacks {
 
 class H1Exchange final : public Exchange {
  public:
-  H1Exchange(Executor executor, WorkerCluster* cluster, size_t host_index,
+  H1Exchange(Worker& worker, WorkerCluster* cluster, size_t host_index,
              const UpstreamHost& host, uint64_t generation)
-      : executor_(executor),
+      : worker_(worker),
+        executor_(worker.io().get_executor()),
         cluster_(cluster),
         stats_(*cluster->entry->stats),
         host_index_(host_index),
@@ -297,7 +298,7 @@ class H1Exchange final : public Exchange {
     // the upstream closed it meanwhile, a request without a body is sent again on a new one
     // (BeginStaleRetry). A request with a body cannot be replayed, so it always gets a checked one.
     connection_ = cluster_->pool.TakeIdle(
-        host_index_, replayable_ ? kUncheckedReuse : Clock::duration::zero(), &dead);
+        host_index_, worker_.coarse_now(), replayable_ ? kUncheckedReuse : Clock::duration::zero(), &dead);
     for (int i = 0; i < dead; ++i) {
       stats_.upstream_cx_active.Dec();
       stats_.upstream_cx_destroy.Inc();
@@ -337,6 +338,11 @@ class H1Exchange final : public Exchange {
   Task<bool> SendTrailers(const http::HeaderMap&) override {
     // HTTP/1.1 trailers are not forwarded (Envoy's default); the body ends here.
     co_return co_await SendData("", /*end_stream=*/true);
+  }
+
+  std::optional<ExchangeEvent> NextBuffered() override {
+    if (piece_ < pieces_.size()) return NextPiece();
+    return std::nullopt;
   }
 
   Task<ExchangeEvent> Next() override {
@@ -566,7 +572,7 @@ class H1Exchange final : public Exchange {
       CloseConnection(/*remote=*/false);
       return;
     }
-    cluster_->pool.Park(std::move(connection_));
+    cluster_->pool.Park(std::move(connection_), worker_.coarse_now());
   }
 
   void CloseConnection(bool remote) {
@@ -579,6 +585,7 @@ class H1Exchange final : public Exchange {
     (remote ? stats_.upstream_cx_destroy_remote : stats_.upstream_cx_destroy_local).Inc();
   }
 
+  Worker& worker_;
   Executor executor_;
   WorkerCluster* cluster_;
   ClusterStats& stats_;
@@ -620,10 +627,10 @@ std::unique_ptr<Exchange> MakeH2Exchange(Executor executor, WorkerCluster* clust
   return std::make_unique<H2Exchange>(executor, cluster, host_index, host);
 }
 
-std::unique_ptr<Exchange> MakeH1Exchange(Executor executor, WorkerCluster* cluster,
+std::unique_ptr<Exchange> MakeH1Exchange(Worker& worker, WorkerCluster* cluster,
                                          size_t host_index, const UpstreamHost& host,
                                          uint64_t generation) {
-  return std::make_unique<H1Exchange>(executor, cluster, host_index, host, generation);
+  return std::make_unique<H1Exchange>(worker, cluster, host_index, host, generation);
 }
 
 }  // namespace proxy::upstream

@@ -8,8 +8,8 @@
 //
 // The response arrives as events from Next(): kHeaders (the final head; 1xx are skipped), kData
 // pieces, kTrailers, then kEnd; or kFailed at any point. Views in an event stay valid until the
-// next Next() call, which is also when the previous piece counts as passed on (flow control: an
-// HTTP/2 upstream gets its WINDOW_UPDATE then). Cancel() wakes every wait with failure (a
+// next Next() or NextBuffered() call, which is also when the previous piece counts as passed on
+// (flow control: an HTTP/2 upstream gets its WINDOW_UPDATE then). Cancel() wakes every wait with failure (a
 // deadline fired, the client left); the destructor resets a stream still open.
 
 #include <cstdint>
@@ -29,6 +29,7 @@
 #include "proxy/upstream/h2_connection.h"
 
 namespace proxy {
+class Worker;
 struct WorkerCluster;
 struct UpstreamHost;
 }  // namespace proxy
@@ -82,6 +83,10 @@ class Exchange {
   // Request trailers (HTTP/2 upstreams; an HTTP/1.1 upstream ends the body without them).
   virtual Task<bool> SendTrailers(const http::HeaderMap& trailers) = 0;
   virtual Task<ExchangeEvent> Next() = 0;
+  // The next event when it is already here (a piece of a response that arrived whole): the
+  // same as Next() without the coroutine frame an awaited call costs. nullopt: nothing was
+  // taken, co_await Next().
+  virtual std::optional<ExchangeEvent> NextBuffered() { return std::nullopt; }
   virtual void Cancel() = 0;
   // Whether the upstream connection came from the pool (a stale one may fail before any byte).
   virtual bool reused() const = 0;
@@ -92,7 +97,7 @@ std::unique_ptr<Exchange> MakeH2Exchange(Executor executor, WorkerCluster* clust
                                          size_t host_index, const UpstreamHost& host);
 // An HTTP/1.1 exchange on a connection of the cluster's ConnPool (parked again afterwards when
 // both messages completed cleanly and the connection may be reused).
-std::unique_ptr<Exchange> MakeH1Exchange(Executor executor, WorkerCluster* cluster,
+std::unique_ptr<Exchange> MakeH1Exchange(Worker& worker, WorkerCluster* cluster,
                                          size_t host_index, const UpstreamHost& host,
                                          uint64_t generation);
 

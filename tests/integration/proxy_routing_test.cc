@@ -78,7 +78,10 @@ TEST_P(ProxyTest, ForwardsTheRequestAsEnvoyDoes) {
   EXPECT_EQ(seen.Header("x-forwarded-proto"), "http");
   EXPECT_EQ(seen.Header("x-envoy-expected-rq-timeout-ms"), "15000");
   ASSERT_TRUE(seen.Header("x-request-id").has_value());
-  EXPECT_EQ(seen.Header("x-request-id")->size(), 36u);  // a generated UUID
+  // A generated UUID version 4 (RFC 4122 text form, variant bits 10).
+  EXPECT_THAT(std::string(*seen.Header("x-request-id")),
+              ::testing::MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+                                      "[0-9a-f]{12}"));
   for (const char* hop : {"connection", "x-hop", "keep-alive", "proxy-connection", "te"}) {
     EXPECT_FALSE(seen.Header(hop).has_value()) << hop << " was forwarded";
   }
@@ -88,6 +91,10 @@ TEST_P(ProxyTest, ForwardsTheRequestAsEnvoyDoes) {
   HttpResult second = HttpGet(port_, "/v1", {{"x-request-id", "client-id"}});
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(v1_->LastRequest().Header("x-request-id"), "client-id");
+
+  // Every request gets its own.
+  ASSERT_TRUE(HttpGet(port_, "/v1").ok());
+  EXPECT_NE(v1_->LastRequest().Header("x-request-id"), seen.Header("x-request-id"));
 }
 
 TEST_P(ProxyTest, UseRemoteAddressAppendsForwardedFor) {
