@@ -257,6 +257,8 @@ Task<void> Http2DownstreamConnection::Run() {
 
 void Http2DownstreamConnection::Flush() {
   if (flush_posted_ || writer_running_ || write_failed_ || writer_done_) return;
+  // Most requests leave nothing to send when their HEADERS frame is read: no handler for that.
+  if (!session_.HasOutput()) return;
   // After the handlers already queued: the frames of every stream they complete go out together.
   flush_posted_ = true;
   asio::post(socket_.get_executor(), [this] {

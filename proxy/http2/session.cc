@@ -576,6 +576,10 @@ absl::string_view Session::PendingOutput() {
   return absl::string_view(out_.data() + out_head_, out_.size() - out_head_);
 }
 
+bool Session::HasOutput() const {
+  return out_head_ < out_.size() || nghttp2_session_want_write(session_) != 0;
+}
+
 void Session::ConsumeOutput(size_t n) {
   n = std::min(n, out_.size() - out_head_);
   out_head_ += n;

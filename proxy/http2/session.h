@@ -208,6 +208,9 @@ class Session {
   absl::string_view PendingOutput();
   // `n` bytes of PendingOutput() were written to the socket.
   void ConsumeOutput(size_t n);
+  // Whether PendingOutput() would return anything: bytes serialized and not consumed, or frames
+  // queued in nghttp2. Cheap (no serialization).
+  bool HasOutput() const;
 
   // Client: opens a stream. Fails without side effects when CanOpenStream() is false.
   OpenResult SubmitRequest(const RequestHeaders& request, bool end_stream);
