@@ -780,7 +780,8 @@ Task<DownstreamConnection::Step> DownstreamConnection::ConnectUpstream(
   int dead = 0;
   // A request that cannot be replayed (it has a body) always gets a checked connection.
   upstream_ = ctx.cluster->pool.TakeIdle(
-      ctx.host_index, worker_.coarse_now(), ctx.has_body ? Clock::duration::zero() : upstream::kUncheckedReuse, &dead);
+      ctx.host_index, worker_.coarse_now(),
+      ctx.has_body ? Clock::duration::zero() : upstream::kUncheckedReuse, &dead);
   for (int i = 0; i < dead; ++i) {
     stats.upstream_cx_active.Dec();
     stats.upstream_cx_destroy.Inc();

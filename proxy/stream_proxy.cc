@@ -350,7 +350,9 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
         break;
       }
       case Kind::kEnd:
-        if (headers_sent) co_await downstream.SendData("", /*end_stream=*/true);
+        if (headers_sent && !downstream.SendDataNow("", /*end_stream=*/true).has_value()) {
+          co_await downstream.SendData("", /*end_stream=*/true);
+        }
         done = true;
         break;
       case Kind::kFailed: {

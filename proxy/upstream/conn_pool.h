@@ -28,7 +28,8 @@ class ConnPool {
   // A live idle connection to `host`, most recently used first, or nullptr. `closed` counts the
   // dead connections dropped on the way. `now` (here and in Park) is the worker's tick time: the
   // pool's ages are compared with a second or more, and a clock read per call costs more.
-  std::unique_ptr<UpstreamConnection> TakeIdle(size_t host, std::chrono::steady_clock::time_point now,
+  std::unique_ptr<UpstreamConnection> TakeIdle(size_t host,
+                                               std::chrono::steady_clock::time_point now,
                                                std::chrono::steady_clock::duration peek_after,
                                                int* closed);
   void Park(std::unique_ptr<UpstreamConnection> connection,

@@ -298,7 +298,8 @@ class H1Exchange final : public Exchange {
     // the upstream closed it meanwhile, a request without a body is sent again on a new one
     // (BeginStaleRetry). A request with a body cannot be replayed, so it always gets a checked one.
     connection_ = cluster_->pool.TakeIdle(
-        host_index_, worker_.coarse_now(), replayable_ ? kUncheckedReuse : Clock::duration::zero(), &dead);
+        host_index_, worker_.coarse_now(),
+        replayable_ ? kUncheckedReuse : Clock::duration::zero(), &dead);
     for (int i = 0; i < dead; ++i) {
       stats_.upstream_cx_active.Dec();
       stats_.upstream_cx_destroy.Inc();

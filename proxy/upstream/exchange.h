@@ -9,8 +9,8 @@
 // The response arrives as events from Next(): kHeaders (the final head; 1xx are skipped), kData
 // pieces, kTrailers, then kEnd; or kFailed at any point. Views in an event stay valid until the
 // next Next() or NextBuffered() call, which is also when the previous piece counts as passed on
-// (flow control: an HTTP/2 upstream gets its WINDOW_UPDATE then). Cancel() wakes every wait with failure (a
-// deadline fired, the client left); the destructor resets a stream still open.
+// (flow control: an HTTP/2 upstream gets its WINDOW_UPDATE then). Cancel() wakes every wait with
+// failure (a deadline fired, the client left); the destructor resets a stream still open.
 
 #include <cstdint>
 #include <memory>
