@@ -117,11 +117,8 @@ class Http2DownstreamConnection::Stream : public DownstreamStream {
   }
 
   Task<bool> SendData(absl::string_view data, bool end_stream) override {
-    if (cancelled_ || done()) co_return false;
-    http2::SendResult result = connection_->session_.SubmitData(id_, data, end_stream);
-    connection_->Flush();
+    const http2::SendResult result = SubmitBody(data, end_stream);
     if (result == http2::SendResult::kClosed) co_return false;
-    if (end_stream) response_ended_ = true;
     if (result == http2::SendResult::kBufferFull) {
       // Queued: the producer (the upstream) waits until the client's window lets it drain.
       co_await writable_.Wait();
@@ -131,11 +128,7 @@ class Http2DownstreamConnection::Stream : public DownstreamStream {
 
   std::optional<bool> SendDataNow(absl::string_view data, bool end_stream) override {
     if (!connection_->session_.StreamSendHasRoom(id_, data.size())) return std::nullopt;
-    if (cancelled_ || done()) return false;
-    http2::SendResult result = connection_->session_.SubmitData(id_, data, end_stream);
-    connection_->Flush();
-    if (result == http2::SendResult::kClosed) return false;
-    if (end_stream) response_ended_ = true;
+    if (SubmitBody(data, end_stream) == http2::SendResult::kClosed) return false;
     return !cancelled_ && !reset_;
   }
 
@@ -164,6 +157,15 @@ class Http2DownstreamConnection::Stream : public DownstreamStream {
   }
 
  private:
+  // Queues response body bytes (kClosed if the stream cannot take them) and schedules the flush.
+  http2::SendResult SubmitBody(absl::string_view data, bool end_stream) {
+    if (cancelled_ || done()) return http2::SendResult::kClosed;
+    const http2::SendResult result = connection_->session_.SubmitData(id_, data, end_stream);
+    connection_->Flush();
+    if (result != http2::SendResult::kClosed && end_stream) response_ended_ = true;
+    return result;
+  }
+
   Http2DownstreamConnection* connection_;
   const int32_t id_;
   AsyncEvent data_ready_;
