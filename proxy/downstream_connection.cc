@@ -12,6 +12,7 @@
 #include "boost/asio/use_awaitable.hpp"
 #include "boost/asio/write.hpp"
 #include "boost/beast/http/error.hpp"
+#include "proxy/draining_read.h"
 #include "proxy/http2/preface.h"
 #include "proxy/http2_downstream.h"
 #include "proxy/local_reply_text.h"
@@ -257,7 +258,8 @@ Task<void> DownstreamConnection::CloseGracefully() {
 
 Task<bool> DownstreamConnection::ReadDownstream() {
   asio::mutable_buffer space = in_.Prepare(kReadChunk, limits_.max_header_bytes + kReadChunk);
-  auto [ec, n] = co_await socket_.async_read_some(space, kNoThrow);
+  auto [ec, n] = co_await socket_.async_read_some(
+      DrainingReadBuffer(space, worker_.peer_close_watch()), kNoThrow);
   if (ec) co_return false;
   in_.Commit(n);
   co_return true;
@@ -821,6 +823,7 @@ Task<DownstreamConnection::Step> DownstreamConnection::ConnectUpstream(
   stats.upstream_cx_connect_ms.Record(static_cast<uint64_t>(ElapsedMs(connect_start)));
   boost::system::error_code ignored;
   upstream_->socket.set_option(tcp::no_delay(true), ignored);
+  worker_.peer_close_watch().Watch(upstream_->socket);
   co_return Step::kOk;
 }
 
@@ -966,7 +969,8 @@ Task<DownstreamConnection::Step> DownstreamConnection::ReadResponseHead(
       }
     }
     auto space = upstream_->in.Prepare(kReadChunk, kMaxResponseHeaderBytes + kReadChunk);
-    auto [ec, n] = co_await upstream_->socket.async_read_some(space, kNoThrow);
+    auto [ec, n] = co_await upstream_->socket.async_read_some(
+        DrainingReadBuffer(space, worker_.peer_close_watch()), kNoThrow);
     if (ec) {
       if (closed_) {
         stats.upstream_rq_cancelled.Inc();
@@ -1050,7 +1054,8 @@ Task<DownstreamConnection::Result> DownstreamConnection::ForwardResponse(
     if (need_more) {
       arm_upstream();
       auto space = upstream_->in.Prepare(kReadChunk, kMaxResponseHeaderBytes + kReadChunk);
-      auto [ec, n] = co_await upstream_->socket.async_read_some(space, kNoThrow);
+      auto [ec, n] = co_await upstream_->socket.async_read_some(
+          DrainingReadBuffer(space, worker_.peer_close_watch()), kNoThrow);
       if (ec == asio::error::eof && response_parser_->need_eof()) {
         boost::beast::error_code eof_ec;
         response_parser_->PutEof(eof_ec);

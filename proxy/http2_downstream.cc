@@ -7,6 +7,7 @@
 #include "boost/asio/co_spawn.hpp"
 #include "boost/asio/detached.hpp"
 #include "boost/asio/write.hpp"
+#include "proxy/draining_read.h"
 #include "proxy/http2/header_translation.h"
 #include "proxy/request_router.h"
 #include "proxy/socket_write.h"
@@ -226,7 +227,8 @@ Task<void> Http2DownstreamConnection::Run() {
   }
   std::vector<char> buffer(kReadChunk);
   while (status.ok && !closed_ && !session_.WantsClose()) {
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), kNoThrow);
+    auto [ec, n] = co_await socket_.async_read_some(
+        DrainingReadBuffer(asio::buffer(buffer), worker_.peer_close_watch()), kNoThrow);
     if (ec || closed_) break;
     status = session_.Receive(absl::string_view(buffer.data(), n));
     ExportStats();

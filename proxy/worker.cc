@@ -56,6 +56,7 @@ Task<void> AcceptLoop(Worker* worker, std::shared_ptr<Acceptor> acceptor,
       co_await backoff.async_wait(kNoThrow);
       continue;
     }
+    worker->peer_close_watch().Watch(socket);
     auto connection =
         std::make_shared<DownstreamConnection>(*worker, listener_name, std::move(socket));
     asio::co_spawn(worker->io(), connection->Run(), asio::detached);
@@ -260,6 +261,7 @@ void Worker::Shutdown() {
   boost::system::error_code ignored;
   tick_timer_.cancel(ignored);
   mailbox_wakeup_->cancel(ignored);
+  peer_close_watch_.Stop();
   // Let the aborted coroutines unwind, then stop.
   asio::post(io_, [this] { io_.stop(); });
 }

@@ -14,15 +14,16 @@
 #include <thread>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "boost/asio/io_context.hpp"
-#include "boost/asio/posix/stream_descriptor.hpp"
 #include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/posix/stream_descriptor.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "proxy/asio_types.h"
 #include "proxy/deadline_sweeper.h"
+#include "proxy/draining_read.h"
 #include "proxy/serving_config.h"
 #include "proxy/upstream/conn_pool.h"
 #include "proxy/upstream/h2_connection.h"
@@ -95,6 +96,7 @@ class Worker {
   using RequestId = std::array<char, 36>;
   RequestId NewRequestId();
   DeadlineSweeper& sweeper() { return sweeper_; }
+  PeerCloseWatch& peer_close_watch() { return peer_close_watch_; }
   const std::string& date_header() const { return date_; }
   // The time of the last tick (at most DeadlineSweeper::kTick old): cheap enough to read several
   // times per request, for arming deadlines (measurements read the real clock).
@@ -113,6 +115,7 @@ class Worker {
   // One thread runs this io_context and only it touches it (other threads go through Post), so
   // asio's scheduler and reactor need no locks.
   boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
+  PeerCloseWatch peer_close_watch_{io_.get_executor()};
   absl::Mutex mailbox_mu_;
   std::vector<std::function<void()>> mailbox_ ABSL_GUARDED_BY(mailbox_mu_);
   int mailbox_fd_ = -1;  // eventfd

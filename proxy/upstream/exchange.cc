@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "boost/asio/write.hpp"
 #include "boost/beast/http/error.hpp"
+#include "proxy/draining_read.h"
 #include "proxy/http1/forwarding.h"
 #include "proxy/socket_write.h"
 #include "proxy/worker.h"
@@ -410,7 +411,8 @@ class H1Exchange final : public Exchange {
         }
       }
       auto space = connection_->in.Prepare(kReadChunk, kMaxResponseHeaderBytes + kReadChunk);
-      auto [ec, n] = co_await connection_->socket.async_read_some(space, kNoThrow);
+      auto [ec, n] = co_await connection_->socket.async_read_some(
+          DrainingReadBuffer(space, worker_.peer_close_watch()), kNoThrow);
       if (cancelled_) co_return Failed(ExchangeFailure::kCancelled);
       if (ec == asio::error::eof && headers_delivered_ && parser_->need_eof()) {
         boost::beast::error_code eof_ec;
@@ -485,6 +487,7 @@ class H1Exchange final : public Exchange {
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count()));
     boost::system::error_code ignored;
     connection_->socket.set_option(tcp::no_delay(true), ignored);
+    worker_.peer_close_watch().Watch(connection_->socket);
     co_return true;
   }
 

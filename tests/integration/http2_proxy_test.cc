@@ -5,14 +5,15 @@
 // frames): each case closes the offending connection, moves its counter, leaves memory flat and
 // other connections untouched.
 
-#include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmath>
-#include <optional>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -465,6 +466,28 @@ TEST_F(Http2ProxyTest, TooManyHeaderFieldsIs431AndTheConnectionSurvives) {
   EXPECT_TRUE(WaitUntil([&] { return Stat("http2.header_overflow") == before + 1; }));
   EXPECT_EQ(Stat("http.ingress.downstream_rq_4xx"), 1u);
   EXPECT_EQ(v1_->requests_received(), 0u);  // never forwarded
+}
+
+TEST_F(Http2ProxyTest, AClientClosingRightAfterItsLastFrameIsSeenAtOnce) {
+  // The connection preface and SETTINGS with the FIN in the same segment (corked until the
+  // shutdown): the read that returns the data is short, the end of stream is pending, and no new
+  // readiness edge will come for it. weir must still see it now, not at the idle timeout
+  // (draining_read.h: the peer-close watch).
+  const std::string preface_and_settings =
+      std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string("\0\0\0\4\0\0\0\0\0", 9);
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<RawConnection> connection = RawConnection::Connect(port_);
+    ASSERT_TRUE(connection.ok());
+    const int on = 1;
+    ASSERT_EQ(setsockopt(connection->fd(), IPPROTO_TCP, TCP_CORK, &on, sizeof(on)), 0);
+    // Once weir waits for the first bytes: bytes queued before its accept raise an extra edge.
+    absl::SleepFor(absl::Milliseconds(50));
+    ASSERT_TRUE(connection->Send(preface_and_settings).ok());
+    connection->ShutdownWrite();
+    ASSERT_TRUE(connection->IsClosedByPeer(absl::Seconds(3))) << "connection " << i;
+  }
+  EXPECT_TRUE(WaitUntil([&] { return Stat("http.ingress.downstream_cx_active") == 0; }));
+  EXPECT_EQ(Stat("http.ingress.downstream_cx_http2_total"), 20u);
 }
 
 TEST_F(Http2ProxyTest, StreamsOverTheConcurrencyLimitAreRefused) {
