@@ -57,14 +57,14 @@ class DownstreamStream {
   // stream queues the head and trailers in its session, and data while the stream's send buffer
   // has room): an awaited call costs a coroutine frame, several per response. nullopt: nothing
   // was done, use the awaitable form.
-  virtual std::optional<bool> SendHeadersNow(int status, const http::HeaderMap& headers,
-                                             bool end_stream) {
+  virtual std::optional<bool> SendHeadersNow(int /*status*/, const http::HeaderMap& /*headers*/,
+                                             bool /*end_stream*/) {
     return std::nullopt;
   }
-  virtual std::optional<bool> SendDataNow(absl::string_view data, bool end_stream) {
+  virtual std::optional<bool> SendDataNow(absl::string_view /*data*/, bool /*end_stream*/) {
     return std::nullopt;
   }
-  virtual std::optional<bool> SendTrailersNow(const http::HeaderMap& trailers) {
+  virtual std::optional<bool> SendTrailersNow(const http::HeaderMap& /*trailers*/) {
     return std::nullopt;
   }
   // The response cannot be completed: the client must see it broken (RST_STREAM, or the
