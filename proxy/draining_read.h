@@ -29,6 +29,7 @@
 #include "boost/asio/buffer.hpp"
 #include "boost/asio/posix/basic_stream_descriptor.hpp"
 #include "boost/asio/socket_base.hpp"
+#include "boost/version.hpp"
 #include "proxy/asio_types.h"
 
 // After socket_base.hpp: this detail header uses socket_base without including it.
@@ -84,6 +85,9 @@ class DrainingReadBuffer {
 }  // namespace proxy
 
 namespace boost::asio::detail {
+
+// The specialization mirrors this Boost's receive operation; re-check it when Boost changes.
+static_assert(BOOST_VERSION / 100 == 1081, "DrainingReadBuffer mirrors Boost 1.81's receive op");
 
 template <>
 class reactive_socket_recv_op_base<proxy::DrainingReadBuffer> : public reactor_op {
