@@ -7,6 +7,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -38,7 +40,8 @@ using ::testing::HasSubstr;
 
 // Routes: /split 80/20 between v1 and v2 (HTTP/1.1); /v1 to v1; /h2/ to nghttpd over h2c with
 // the prefix rewritten to "/"; /silent (route timeout 0.3 s) to an HTTP/2 cluster whose server
-// completes the TCP handshake and then never says a word (not even SETTINGS).
+// completes the TCP handshake and then never says a word (not even SETTINGS); /raw to an
+// HTTP/1.1 cluster whose listener a test accepts from and answers by hand.
 constexpr char kConfig[] = R"(
 admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
 static_resources:
@@ -65,6 +68,8 @@ static_resources:
                 route: {cluster: nghttpd, prefix_rewrite: /}
               - match: {prefix: /silent}
                 route: {cluster: silent, timeout: 0.3s}
+              - match: {prefix: /raw}
+                route: {cluster: raw}
           http_filters:
           - name: envoy.filters.http.router
             typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
@@ -82,6 +87,8 @@ static_resources:
   - name: silent
     http2_protocol_options: {}
     load_assignment: {cluster_name: silent, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${SILENT_PORT}}}}}]}]}
+  - name: raw
+    load_assignment: {cluster_name: raw, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${RAW_PORT}}}}}]}]}
 )";
 
 constexpr uint64_t kFileSize = 256 * 1024;
@@ -147,10 +154,14 @@ class Http2ProxyTest : public ::testing::Test {
 
     uint16_t silent_port = 0;
     silent_fd_ = SilentListener(&silent_port);
-    auto proxy = ProxyProcess::Start(Substitute(kConfig, {{"V1_PORT", absl::StrCat(v1_->port())},
-                                                          {"V2_PORT", absl::StrCat(v2_->port())},
-                                                          {"H2_PORT", absl::StrCat(nghttpd_port_)},
-                                                          {"SILENT_PORT", absl::StrCat(silent_port)}}));
+    uint16_t raw_port = 0;
+    raw_fd_ = SilentListener(&raw_port);
+    auto proxy =
+        ProxyProcess::Start(Substitute(kConfig, {{"V1_PORT", absl::StrCat(v1_->port())},
+                                                 {"V2_PORT", absl::StrCat(v2_->port())},
+                                                 {"H2_PORT", absl::StrCat(nghttpd_port_)},
+                                                 {"SILENT_PORT", absl::StrCat(silent_port)},
+                                                 {"RAW_PORT", absl::StrCat(raw_port)}}));
     ASSERT_TRUE(proxy.ok()) << proxy.status();
     proxy_ = *std::move(proxy);
     auto port = proxy_->ListenerPort("ingress");
@@ -160,6 +171,7 @@ class Http2ProxyTest : public ::testing::Test {
 
   void TearDown() override {
     if (silent_fd_ >= 0) ::close(silent_fd_);
+    if (raw_fd_ >= 0) ::close(raw_fd_);
     nghttpd_.reset();
     std::error_code ignored;
     std::filesystem::remove_all(docroot_, ignored);
@@ -179,6 +191,7 @@ class Http2ProxyTest : public ::testing::Test {
   std::unique_ptr<ChildProcess> nghttpd_;
   uint16_t nghttpd_port_ = 0;
   int silent_fd_ = -1;
+  int raw_fd_ = -1;  // the /raw cluster's listener
   std::string docroot_;
   std::unique_ptr<ProxyProcess> proxy_;
   uint16_t port_ = 0;
@@ -466,6 +479,40 @@ TEST_F(Http2ProxyTest, TooManyHeaderFieldsIs431AndTheConnectionSurvives) {
   EXPECT_TRUE(WaitUntil([&] { return Stat("http2.header_overflow") == before + 1; }));
   EXPECT_EQ(Stat("http.ingress.downstream_rq_4xx"), 1u);
   EXPECT_EQ(v1_->requests_received(), 0u);  // never forwarded
+}
+
+TEST_F(Http2ProxyTest, ACloseDelimitedResponseEndingWithTheFinIsForwardedWhole) {
+  // An HTTP/1.1 response without a length ends at the upstream's FIN. Corked, the FIN shares
+  // the last segment with the body, so weir's read of the body is short with the end of stream
+  // still pending: the stream must end now, not at the route timeout (15 s).
+  std::thread upstream([fd = raw_fd_] {
+    // Bounded waits throughout, so that a broken proxy fails the test instead of hanging it.
+    pollfd listener{.fd = fd, .events = POLLIN, .revents = 0};
+    if (::poll(&listener, 1, 10000) != 1) return;
+    const int connection = ::accept(fd, nullptr, nullptr);
+    if (connection < 0) return;
+    const timeval timeout{.tv_sec = 10, .tv_usec = 0};
+    ::setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    std::string request;
+    char buffer[4096];
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = ::read(connection, buffer, sizeof(buffer));
+      if (n <= 0) break;
+      request.append(buffer, static_cast<size_t>(n));
+    }
+    const int on = 1;
+    ::setsockopt(connection, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+    const std::string response = "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nuntil the end";
+    (void)!::write(connection, response.data(), response.size());
+    ::shutdown(connection, SHUT_WR);
+    while (::read(connection, buffer, sizeof(buffer)) > 0) {
+    }
+    ::close(connection);
+  });
+  CommandResult result = RunCommand(
+      absl::StrCat("curl -sS -m 5 --http2-prior-knowledge -w ' %{http_code}' ", Url("/raw")));
+  upstream.join();
+  EXPECT_EQ(result.output, "until the end 200");
 }
 
 TEST_F(Http2ProxyTest, AClientClosingRightAfterItsLastFrameIsSeenAtOnce) {
