@@ -266,10 +266,9 @@ class H2Exchange final : public Exchange, public H2StreamCallbacks {
 
 class H1Exchange final : public Exchange {
  public:
-  H1Exchange(Worker& worker, WorkerCluster* cluster, size_t host_index,
-             const UpstreamHost& host, uint64_t generation)
+  H1Exchange(Worker& worker, WorkerCluster* cluster, size_t host_index, const UpstreamHost& host,
+             uint64_t generation)
       : worker_(worker),
-        executor_(worker.io().get_executor()),
         cluster_(cluster),
         stats_(*cluster->entry->stats),
         host_index_(host_index),
@@ -451,12 +450,12 @@ class H1Exchange final : public Exchange {
   Task<bool> Connect() {
     stats_.upstream_rq_pending_total.Inc();
     stats_.upstream_rq_pending_active.Inc();
-    connection_ = std::make_unique<UpstreamConnection>(executor_, host_index_);
+    connection_ = std::make_unique<UpstreamConnection>(worker_.io().get_executor(), host_index_);
     const auto start = Clock::now();
     connecting_ = true;
     // Made here, not per exchange: most exchanges reuse a pooled connection, and constructing an
     // asio timer takes the io_context's service-registry lock.
-    if (!connect_timer_.has_value()) connect_timer_.emplace(executor_);
+    if (!connect_timer_.has_value()) connect_timer_.emplace(worker_.io().get_executor());
     connect_timer_->expires_after(
         absl::ToChronoNanoseconds(cluster_->entry->cluster->config().connect_timeout));
     connect_timer_->async_wait([this](boost::system::error_code ec) {
@@ -590,7 +589,6 @@ class H1Exchange final : public Exchange {
   }
 
   Worker& worker_;
-  Executor executor_;
   WorkerCluster* cluster_;
   ClusterStats& stats_;
   size_t host_index_;
