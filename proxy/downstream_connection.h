@@ -23,10 +23,11 @@
 #include "proxy/deadline_sweeper.h"
 #include "proxy/http1/forwarding.h"
 #include "proxy/http1/message_parser.h"
+#include "proxy/http1/response_parser.h"
 #include "proxy/io_buffer.h"
 #include "proxy/request_router.h"
-#include "proxy/stream_proxy.h"
 #include "proxy/serving_config.h"
+#include "proxy/stream_proxy.h"
 #include "proxy/upstream/upstream_connection.h"
 #include "routing/route.h"
 

@@ -11,7 +11,7 @@ constexpr size_t kInitialArenaBytes = 512;
 constexpr size_t kInitialSlots = 16;
 }  // namespace
 
-void HeaderMap::Add(absl::string_view name, absl::string_view value) {
+void HeaderMap::Append(absl::string_view name, absl::string_view value, bool lowercase_name) {
   if (entries_.capacity() == 0) {
     entries_.reserve(kInitialSlots);
     arena_.reserve(std::max(kInitialArenaBytes, name.size() + value.size()));
@@ -20,6 +20,12 @@ void HeaderMap::Add(absl::string_view name, absl::string_view value) {
   slot.name_offset = static_cast<uint32_t>(arena_.size());
   slot.name_size = static_cast<uint32_t>(name.size());
   arena_.append(name.data(), name.size());
+  if (lowercase_name) {
+    char* const end = arena_.data() + arena_.size();  // hoisted: the writes could alias arena_
+    for (char* c = end - name.size(); c != end; ++c) {
+      if (*c >= 'A' && *c <= 'Z') *c = static_cast<char>(*c + ('a' - 'A'));
+    }
+  }
   slot.value_offset = static_cast<uint32_t>(arena_.size());
   slot.value_size = static_cast<uint32_t>(value.size());
   arena_.append(value.data(), value.size());

@@ -30,8 +30,12 @@ class HeaderMap : public routing::HeaderSource {
     live_ = 0;
   }
 
-  // `name` must already be lower case (the parsers lower-case field names).
-  void Add(absl::string_view name, absl::string_view value);
+  // `name` must already be lower case.
+  void Add(absl::string_view name, absl::string_view value) { Append(name, value, false); }
+  // Adds a field as it arrived: `name` is lower-cased on the way in (the HTTP/1.1 parsers).
+  void AddLowercasingName(absl::string_view name, absl::string_view value) {
+    Append(name, value, true);
+  }
   // Removes every header named `name`; returns how many were removed.
   size_t Remove(absl::string_view name);
   // Replaces all values of `name` with one.
@@ -68,6 +72,7 @@ class HeaderMap : public routing::HeaderSource {
     uint32_t value_size;
     bool removed;
   };
+  void Append(absl::string_view name, absl::string_view value, bool lowercase_name);
   absl::string_view Name(const Slot& s) const {
     return absl::string_view(arena_.data() + s.name_offset, s.name_size);
   }

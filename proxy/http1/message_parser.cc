@@ -1,6 +1,5 @@
 #include "proxy/http1/message_parser.h"
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "boost/beast/http/error.hpp"
@@ -62,10 +61,7 @@ void MessageParser<kIsRequest>::on_field_impl(beast::http::field, string_view na
     ec = error::header_limit;
     return;
   }
-  std::string& lower_name = head_->scratch;
-  lower_name.assign(name.data(), name.size());
-  absl::AsciiStrToLower(&lower_name);
-  if (lower_name == "transfer-encoding") {
+  if (absl::EqualsIgnoreCase(View(name), "transfer-encoding")) {
     // Only a single "chunked" is safe to act on; everything else (gzip, "chunked, chunked",
     // "xchunked", a second Transfer-Encoding line, TE on HTTP/1.0) is a smuggling vector.
     ++transfer_encoding_fields_;
@@ -77,7 +73,7 @@ void MessageParser<kIsRequest>::on_field_impl(beast::http::field, string_view na
       return;
     }
   }
-  head_->headers.Add(lower_name, View(value));
+  head_->headers.AddLowercasingName(View(name), View(value));
 }
 
 template <bool kIsRequest>
@@ -126,6 +122,5 @@ ParseError MessageParser<kIsRequest>::Classify(const error_code& ec,
 }
 
 template class MessageParser<true>;
-template class MessageParser<false>;
 
 }  // namespace proxy::http1

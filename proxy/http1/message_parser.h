@@ -1,10 +1,11 @@
 #pragma once
 
-// Sans-I/O HTTP/1.1 parsers for requests (downstream) and responses (upstream), built on Beast's
-// basic_parser: bytes go in through Put(), the message head lands in a reusable MessageHead, and
-// body bytes come out as views into the caller's buffer (valid until the caller consumes those
-// bytes). Nothing here touches a socket, so the same code parses a benchmark's bytes, a test's
-// hand-written bytes and a live connection's.
+// Sans-I/O HTTP/1.1 request parser (downstream), built on Beast's basic_parser: bytes go in
+// through Put(), the message head lands in a reusable MessageHead, and body bytes come out as
+// views into the caller's buffer (valid until the caller consumes those bytes). Nothing here
+// touches a socket, so the same code parses a benchmark's bytes, a test's hand-written bytes and a
+// live connection's. Responses (upstream) have their own parser with the same contract,
+// response_parser.h.
 //
 // Beyond Beast's own checks (it rejects Content-Length together with chunked, conflicting
 // Content-Lengths, bad chunk framing, bare LF, NUL and other CTLs) the request parser refuses any
@@ -52,7 +53,6 @@ struct MessageHead {
   // Body bytes delivered by the parser's last Put() (views into the caller's buffer). Kept here,
   // not in the parser, so the storage is reused across messages.
   std::vector<absl::string_view> body_pieces;
-  std::string scratch;  // the parser's lower-casing buffer, reused likewise
 
   void Clear() {
     method.clear();
@@ -117,6 +117,5 @@ class MessageParser : public boost::beast::http::basic_parser<kIsRequest> {
 };
 
 using RequestParser = MessageParser<true>;
-using ResponseParser = MessageParser<false>;
 
 }  // namespace proxy::http1

@@ -23,7 +23,7 @@
 #include "proxy/async_event.h"
 #include "proxy/http/header_map.h"
 #include "proxy/http1/forwarding.h"
-#include "proxy/http1/message_parser.h"
+#include "proxy/http1/response_parser.h"
 #include "proxy/http2/session.h"
 #include "proxy/upstream/conn_pool.h"
 #include "proxy/upstream/h2_connection.h"

@@ -1,5 +1,5 @@
-// The HTTP/1.1 parsers on hand-written bytes: framing, limits, and the request-smuggling cases
-// (reliability.md 3.A) that must be refused before anything reaches an upstream.
+// The HTTP/1.1 request parser on hand-written bytes: framing, limits, and the request-smuggling
+// cases (reliability.md 3.A) that must be refused before anything reaches an upstream.
 
 #include "proxy/http1/message_parser.h"
 
@@ -192,47 +192,6 @@ TEST(RequestParserTest, KeepAliveByVersionAndConnectionHeader) {
     boost::beast::error_code ec;
     parser.Put("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", ec);
     EXPECT_FALSE(head.keep_alive);
-  }
-}
-
-TEST(ResponseParserTest, StatusFramingAndHeadRequests) {
-  MessageHead head;
-  ParseLimits limits;
-  {
-    ResponseParser parser(limits, &head);
-    boost::beast::error_code ec;
-    parser.Put("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 3\r\n\r\nabc", ec);
-    EXPECT_FALSE(ec);
-    EXPECT_EQ(head.status, 503);
-    EXPECT_TRUE(parser.is_done());
-    EXPECT_EQ(parser.Body().size(), 1u);
-  }
-  {
-    // A response to HEAD carries Content-Length but no body.
-    ResponseParser parser(limits, &head);
-    parser.skip(true);
-    boost::beast::error_code ec;
-    parser.Put("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", ec);
-    EXPECT_TRUE(parser.is_done());
-    EXPECT_EQ(head.content_length, 1000u);
-  }
-  {
-    // No length: the body runs until the connection closes.
-    ResponseParser parser(limits, &head);
-    boost::beast::error_code ec;
-    parser.Put("HTTP/1.1 200 OK\r\n\r\nsome", ec);
-    EXPECT_TRUE(parser.is_header_done());
-    EXPECT_TRUE(parser.need_eof());
-    parser.PutEof(ec);
-    EXPECT_FALSE(ec);
-    EXPECT_TRUE(parser.is_done());
-  }
-  {
-    // A hostile upstream: CL with chunked.
-    ResponseParser parser(limits, &head);
-    boost::beast::error_code ec;
-    parser.Put("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", ec);
-    EXPECT_TRUE(ec);
   }
 }
 
