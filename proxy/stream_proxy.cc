@@ -307,11 +307,8 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
           head.framing = http1::BodyFraming::kContentLength;
           head.content_length = *event.content_length;
         }
-        http::HeaderMap out;
-        http1::ForEachDownstreamHeader(head, *event.headers,
-                                       [&](absl::string_view name, absl::string_view value) {
-                                         out.Add(name, value);
-                                       });
+        http::HeaderMap& out = *event.headers;  // the exchange's, rewritten in place
+        http1::RewriteDownstreamHeaders(head, &out);
         headers_sent = true;
         std::optional<bool> sent = downstream.SendHeadersNow(status, out, event.end_stream);
         if (!sent.has_value()) {

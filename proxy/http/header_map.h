@@ -38,6 +38,19 @@ class HeaderMap : public routing::HeaderSource {
   }
   // Removes every header named `name`; returns how many were removed.
   size_t Remove(absl::string_view name);
+  // Removes every field for which `pred(name, value)` is true; returns how many were removed.
+  template <typename Pred>
+  size_t RemoveIf(Pred&& pred) {
+    size_t removed = 0;
+    for (Slot& slot : entries_) {
+      if (!slot.removed && pred(Name(slot), Value(slot))) {
+        slot.removed = true;
+        ++removed;
+      }
+    }
+    live_ -= removed;
+    return removed;
+  }
   // Replaces all values of `name` with one.
   void Set(absl::string_view name, absl::string_view value) {
     Remove(name);

@@ -108,19 +108,19 @@ void AppendUpstreamRequestHead(const UpstreamRequest& request, const http::Heade
   out->append("\r\n");
 }
 
-void ForEachDownstreamHeader(const DownstreamResponse& response,
-                             const http::HeaderMap& upstream_headers,
-                             absl::FunctionRef<void(absl::string_view, absl::string_view)> fn) {
-  const absl::string_view connection = upstream_headers.Get("connection").value_or("");
-  bool has_date = false;
-  upstream_headers.ForEach([&](absl::string_view name, absl::string_view value) {
-    if (name == "content-length" || name == "server" ||
-        name == "x-envoy-upstream-service-time" || IsHopByHop(name, value, connection)) {
-      return;
-    }
-    if (name == "date") has_date = true;
-    fn(name, value);
-  });
+namespace {
+
+// An upstream response field the client does not get: framing and hop-by-hop fields, and the ones
+// weir sets itself.
+bool DroppedFromResponse(absl::string_view name, absl::string_view value,
+                         absl::string_view connection) {
+  return name == "content-length" || name == "server" || name == "x-envoy-upstream-service-time" ||
+         IsHopByHop(name, value, connection);
+}
+
+// The fields weir adds after the upstream's kept ones.
+void ForEachAddedResponseField(const DownstreamResponse& response, bool has_date,
+                               absl::FunctionRef<void(absl::string_view, absl::string_view)> fn) {
   if (!has_date && !response.date.empty()) fn("date", response.date);
   fn("server", response.server_name);
   if (response.upstream_service_time_ms.has_value()) {
@@ -129,6 +129,32 @@ void ForEachDownstreamHeader(const DownstreamResponse& response,
   if (response.framing == BodyFraming::kContentLength) {
     fn("content-length", absl::StrCat(response.content_length));
   }
+}
+
+}  // namespace
+
+void ForEachDownstreamHeader(const DownstreamResponse& response,
+                             const http::HeaderMap& upstream_headers,
+                             absl::FunctionRef<void(absl::string_view, absl::string_view)> fn) {
+  const absl::string_view connection = upstream_headers.Get("connection").value_or("");
+  bool has_date = false;
+  upstream_headers.ForEach([&](absl::string_view name, absl::string_view value) {
+    if (DroppedFromResponse(name, value, connection)) return;
+    if (name == "date") has_date = true;
+    fn(name, value);
+  });
+  ForEachAddedResponseField(response, has_date, fn);
+}
+
+void RewriteDownstreamHeaders(const DownstreamResponse& response, http::HeaderMap* headers) {
+  // Used before the additions below, which may move the arena it points into.
+  const absl::string_view connection = headers->Get("connection").value_or("");
+  headers->RemoveIf([&](absl::string_view name, absl::string_view value) {
+    return DroppedFromResponse(name, value, connection);
+  });
+  ForEachAddedResponseField(
+      response, headers->Has("date"),
+      [headers](absl::string_view name, absl::string_view value) { headers->Add(name, value); });
 }
 
 void AppendDownstreamResponseHead(const DownstreamResponse& response,

@@ -50,7 +50,7 @@ struct ExchangeEvent {
   enum class Kind { kHeaders, kData, kTrailers, kEnd, kFailed };
   Kind kind = Kind::kEnd;
   int status = 0;                             // kHeaders
-  const http::HeaderMap* headers = nullptr;   // kHeaders, kTrailers
+  http::HeaderMap* headers = nullptr;         // kHeaders, kTrailers; the consumer may rewrite them
   absl::string_view data;                     // kData
   bool end_stream = false;                    // kHeaders/kData: nothing but kEnd follows
   std::optional<uint64_t> content_length;     // kHeaders: the response's, when it has one

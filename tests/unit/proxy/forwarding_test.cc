@@ -3,6 +3,11 @@
 
 #include "proxy/http1/forwarding.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace proxy::http1 {
@@ -97,6 +102,47 @@ TEST(ForwardingTest, DownstreamResponseHead) {
             "x-envoy-upstream-service-time: 7\r\n"
             "transfer-encoding: chunked\r\n"
             "\r\n");
+}
+
+TEST(ForwardingTest, InPlaceRewriteGivesTheSameFieldsAsTheCopy) {
+  // The HTTP/2 response path rewrites the upstream's map; the HTTP/1.1 one copies while
+  // serializing. Both must give the client the same fields in the same order.
+  const std::vector<std::pair<std::string, std::string>> upstream = {
+      {"content-type", "text/plain"}, {"content-length", "3"},
+      {"server", "upstream"},         {"connection", "x-private"},
+      {"x-private", "secret"},        {"keep-alive", "timeout=5"},
+      {"set-cookie", "a=1"},          {"x-envoy-upstream-service-time", "1"},
+      {"set-cookie", "b=2"}};
+  for (bool with_date : {false, true}) {
+    http::HeaderMap headers;
+    for (const auto& [name, value] : upstream) headers.Add(name, value);
+    if (with_date) headers.Add("date", "Sun, 22 Nov 2026 08:00:00 GMT");
+    DownstreamResponse response{.status = 200,
+                                .framing = BodyFraming::kContentLength,
+                                .content_length = 3,
+                                .date = "Mon, 23 Nov 2026 08:00:00 GMT",
+                                .upstream_service_time_ms = 7};
+    std::vector<std::string> copied;
+    ForEachDownstreamHeader(response, headers,
+                            [&](absl::string_view name, absl::string_view value) {
+                              copied.push_back(absl::StrCat(name, ": ", value));
+                            });
+    RewriteDownstreamHeaders(response, &headers);
+    std::vector<std::string> rewritten;
+    headers.ForEach([&](absl::string_view name, absl::string_view value) {
+      rewritten.push_back(absl::StrCat(name, ": ", value));
+    });
+    EXPECT_EQ(rewritten, copied);
+    EXPECT_EQ(rewritten.front(), "content-type: text/plain");
+    EXPECT_EQ(headers.Get("date"),
+              with_date ? "Sun, 22 Nov 2026 08:00:00 GMT" : "Mon, 23 Nov 2026 08:00:00 GMT");
+    EXPECT_EQ(headers.Get("server"), "envoy");
+    EXPECT_EQ(headers.Get("content-length"), "3");
+    EXPECT_EQ(headers.Get("x-envoy-upstream-service-time"), "7");
+    EXPECT_FALSE(headers.Has("x-private"));
+    EXPECT_FALSE(headers.Has("keep-alive"));
+    EXPECT_EQ(headers.Count("set-cookie"), 2u);
+  }
 }
 
 TEST(ForwardingTest, LocalReplies) {
