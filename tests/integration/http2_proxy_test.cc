@@ -537,58 +537,6 @@ TEST_F(Http2ProxyTest, AClientClosingRightAfterItsLastFrameIsSeenAtOnce) {
   EXPECT_EQ(Stat("http.ingress.downstream_cx_http2_total"), 20u);
 }
 
-// One HTTP/2 frame: 9-byte header, then the payload.
-std::string Frame(uint8_t type, uint8_t flags, uint32_t stream_id, absl::string_view payload) {
-  std::string frame;
-  frame.push_back(static_cast<char>((payload.size() >> 16) & 0xff));
-  frame.push_back(static_cast<char>((payload.size() >> 8) & 0xff));
-  frame.push_back(static_cast<char>(payload.size() & 0xff));
-  frame.push_back(static_cast<char>(type));
-  frame.push_back(static_cast<char>(flags));
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    frame.push_back(static_cast<char>((stream_id >> shift) & 0xff));
-  }
-  frame.append(payload.data(), payload.size());
-  return frame;
-}
-
-TEST_F(Http2ProxyTest, AStreamResetInTheSameReadAsItsHeadersNeverReachesTheUpstream) {
-  // A pooled connection to v1 first: a stream started at once would be on the wire upstream
-  // before its RST_STREAM is decoded.
-  CommandResult warm =
-      RunCommand(absl::StrCat("curl -sS --http2-prior-knowledge ", Url("/v1/warm")));
-  ASSERT_EQ(warm.output, "v1");
-  const uint64_t upstream_before = v1_->requests_received();
-  const uint64_t resets_before = Stat("http.ingress.downstream_rq_rx_reset");
-
-  // GET /v1/reset with :authority a (HPACK: static-table indexes, literals without indexing).
-  const std::string block = std::string(
-      "\x82\x86\x04\x09/v1/reset\x01\x01"
-      "a",
-      16);
-  const std::string cancel("\0\0\0\x08", 4);  // RST_STREAM error code CANCEL
-  constexpr int kStreams = 10;                // well under the premature-reset limit
-  std::string bytes =
-      std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + Frame(4, 0, 0, "");  // SETTINGS
-  for (int i = 0; i < kStreams; ++i) {
-    const uint32_t id = 1 + 2 * i;
-    bytes += Frame(1, 0x5, id, block) + Frame(3, 0, id, cancel);  // END_STREAM|END_HEADERS
-  }
-  absl::StatusOr<RawConnection> connection = RawConnection::Connect(port_);
-  ASSERT_TRUE(connection.ok());
-  ASSERT_TRUE(connection->Send(bytes).ok());  // one write: one read for weir
-  EXPECT_TRUE(WaitUntil([&] {
-    return Stat("http.ingress.downstream_rq_rx_reset") == resets_before + kStreams;
-  })) << proxy_->Log();
-  EXPECT_TRUE(WaitUntil([&] { return Stat("http.ingress.downstream_rq_active") == 0; }));
-  EXPECT_EQ(v1_->requests_received(), upstream_before);
-  EXPECT_FALSE(connection->IsClosedByPeer(absl::Milliseconds(100)));
-
-  CommandResult fresh =
-      RunCommand(absl::StrCat("curl -sS --http2-prior-knowledge ", Url("/v1/fresh")));
-  EXPECT_EQ(fresh.output, "v1");
-}
-
 TEST_F(Http2ProxyTest, StreamsOverTheConcurrencyLimitAreRefused) {
   // 150 uploads left open on one connection: the first 100 (the default
   // max_concurrent_streams) go upstream, the other 50 are refused, the connection stays.
