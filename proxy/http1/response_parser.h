@@ -10,7 +10,7 @@
 // hashing, token lists, virtual callbacks) displaced the rest of the request path from the
 // instruction cache. This parser runs about as many instructions (~4.2k against ~4.9k for
 // nginx's five-field head, callgrind) in much less code: -1.8% CPU per request at 64 HTTP/2
-// connections (bench/RESULTS.md). The head is parsed in one pass once its end is in the buffer.
+// connections x 1 stream (bench/RESULTS.md). The head is parsed in one pass once its end is in the buffer.
 //
 // Strict where a lenient parser would let a broken or hostile upstream mis-frame the body or
 // smuggle a field: bare LF, CTLs and DEL in fields, whitespace before the colon, obs-fold, a
