@@ -1,5 +1,7 @@
 #include "proxy/deadline_sweeper.h"
 
+#include <algorithm>
+
 namespace proxy {
 
 Deadline::~Deadline() {
@@ -16,15 +18,26 @@ void Deadline::Register(DeadlineSweeper* sweeper) {
   sweeper->head_ = this;
 }
 
-void Deadline::ArmAt(Clock::time_point when) { when_ = when; }
+void Deadline::ArmAt(Clock::time_point when) {
+  when_ = when;
+  // While the sweeper ticks, sleeping_until_ is min() and this is never true.
+  if (sweeper_ != nullptr && when < sweeper_->sleeping_until_) sweeper_->wake_();
+}
 
-void DeadlineSweeper::Sweep(Deadline::Clock::time_point now) {
+void DeadlineSweeper::Sweep(Clock::time_point now) {
   for (Deadline* d = head_; d != nullptr; d = d->next_) {
     if (d->when_ <= now) {
-      d->when_ = Deadline::Clock::time_point::max();
+      d->when_ = Clock::time_point::max();
       d->OnDeadline();
     }
   }
+}
+
+DeadlineSweeper::Clock::time_point DeadlineSweeper::Earliest() const {
+  Clock::time_point earliest = Clock::time_point::max();
+  for (const Deadline* d = head_; d != nullptr; d = d->next_)
+    earliest = std::min(earliest, d->when_);
+  return earliest;
 }
 
 }  // namespace proxy

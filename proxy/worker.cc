@@ -123,9 +123,10 @@ void Worker::Tick() {
   if (shutting_down_) return;
   const auto now = std::chrono::steady_clock::now();
   coarse_now_ = now;
+  sweeper_.Awake();
   sweeper_.Sweep(now);
   RefreshDate();
-  if (++ticks_ % 50 == 0) {  // about once a second
+  if (now >= next_upstream_idle_check_) {  // about once a second
     for (auto& [name, cluster] : clusters_) {
       // The cluster's idle_timeout (Envoy's default: 1 h); zero keeps connections.
       const absl::Duration idle = cluster->entry->cluster->config().idle_timeout;
@@ -133,11 +134,59 @@ void Worker::Tick() {
         CloseIdleUpstreams(*cluster, now - absl::ToChronoNanoseconds(idle));
       }
     }
+    next_upstream_idle_check_ = now + std::chrono::seconds(1);
   }
-  tick_timer_.expires_after(DeadlineSweeper::kTick);
+  ScheduleTick(now);
+}
+
+void Worker::ScheduleTick(std::chrono::steady_clock::time_point now) {
+  auto next = now + DeadlineSweeper::kTick;
+  if (!busy_) {
+    // Nothing read the clock for a whole tick: no request is running. Ticking on would wake an
+    // idle sidecar 50 times a second for nothing; sleep until something is due instead.
+    const auto due = std::min(sweeper_.Earliest(), NextUpstreamIdleExpiry());
+    if (due > next) {
+      next = due;
+      sweeper_.SleepUntil(due);
+    }
+  }
+  busy_ = false;
+  if (next == std::chrono::steady_clock::time_point::max()) {
+    tick_timer_.cancel();
+    return;
+  }
+  tick_timer_.expires_at(next);
   tick_timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec) Tick();
   });
+}
+
+void Worker::Wake() {
+  sweeper_.Awake();
+  if (shutting_down_) return;
+  coarse_now_ = std::chrono::steady_clock::now();
+  RefreshDate();
+  busy_ = true;
+  tick_timer_.expires_at(coarse_now_ + DeadlineSweeper::kTick);  // cancels the sleep's wait
+  tick_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) Tick();
+  });
+}
+
+std::chrono::steady_clock::time_point Worker::NextUpstreamIdleExpiry() const {
+  auto expiry = std::chrono::steady_clock::time_point::max();
+  for (const auto& [name, cluster] : clusters_) {
+    const absl::Duration idle = cluster->entry->cluster->config().idle_timeout;
+    if (idle <= absl::ZeroDuration()) continue;
+    const auto oldest =
+        std::min(cluster->pool.oldest_idle_since(), cluster->h2_pool.oldest_idle_since());
+    if (oldest != std::chrono::steady_clock::time_point::max()) {
+      // Capped so a huge timeout cannot overflow the time point.
+      expiry = std::min(expiry,
+                        oldest + absl::ToChronoNanoseconds(std::min(idle, absl::Hours(24 * 365))));
+    }
+  }
+  return expiry;
 }
 
 void Worker::ApplyConfig(std::shared_ptr<const ServingConfig> config) {
@@ -195,6 +244,7 @@ void Worker::ApplyConfig(std::shared_ptr<const ServingConfig> config) {
   }
   clusters_ = std::move(next);
   config_ = std::move(config);
+  if (sweeper_.sleeping()) Wake();  // idle timeouts may have changed: re-plan the sleep
   std::vector<DownstreamConnection*> connections = connections_;
   for (DownstreamConnection* connection : connections) connection->OnConfigUpdate();
 }

@@ -97,16 +97,35 @@ class Worker {
   RequestId NewRequestId();
   DeadlineSweeper& sweeper() { return sweeper_; }
   PeerCloseWatch& peer_close_watch() { return peer_close_watch_; }
-  const std::string& date_header() const { return date_; }
+  // The Date header's value, refreshed every tick.
+  const std::string& date_header() {
+    if (sweeper_.sleeping()) [[unlikely]]
+      Wake();
+    return date_;
+  }
   // The time of the last tick (at most DeadlineSweeper::kTick old): cheap enough to read several
-  // times per request, for arming deadlines (measurements read the real clock).
-  std::chrono::steady_clock::time_point coarse_now() const { return coarse_now_; }
+  // times per request, for arming deadlines (measurements read the real clock). Reading it also
+  // tells the worker it is busy, so it keeps ticking; an idle worker stops ticking (see Tick) and
+  // the first read after that wakes it.
+  std::chrono::steady_clock::time_point coarse_now() {
+    if (sweeper_.sleeping()) [[unlikely]]
+      Wake();
+    busy_ = true;
+    return coarse_now_;
+  }
   const ServerFlags& flags() const { return *flags_; }
   void OnConnectionOpen(DownstreamConnection* connection);
   void OnConnectionClose(DownstreamConnection* connection);
 
  private:
   void Tick();
+  // Arms the next tick: one tick period ahead while busy; otherwise when the earliest deadline or
+  // idle upstream timeout is due, or never if nothing is.
+  void ScheduleTick(std::chrono::steady_clock::time_point now);
+  // Leaves the sleep that ScheduleTick chose: fresh clock and date, ticking again.
+  void Wake();
+  // When the first idle upstream connection reaches its cluster's idle_timeout.
+  std::chrono::steady_clock::time_point NextUpstreamIdleExpiry() const;
   void RefreshDate();
   void WaitForMail();
 
@@ -124,11 +143,12 @@ class Worker {
   std::thread thread_;
   routing::Random random_;
   uint64_t seed_;
-  DeadlineSweeper sweeper_;
+  DeadlineSweeper sweeper_{[this] { Wake(); }};
   boost::asio::steady_timer tick_timer_;
   std::string date_;
-  int ticks_ = 0;
+  bool busy_ = false;  // coarse_now() was read since the last tick
   std::chrono::steady_clock::time_point coarse_now_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point next_upstream_idle_check_;
   std::chrono::system_clock::time_point date_second_;
 
   std::shared_ptr<const ServingConfig> config_;

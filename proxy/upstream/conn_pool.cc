@@ -72,6 +72,15 @@ ConnPool ConnPool::Remap(const std::vector<int>& new_index, size_t num_hosts, in
   return next;
 }
 
+std::chrono::steady_clock::time_point ConnPool::oldest_idle_since() const {
+  auto oldest = std::chrono::steady_clock::time_point::max();
+  for (const auto& list : idle_) {
+    if (!list.empty())
+      oldest = std::min(oldest, list.front()->idle_since);  // LIFO: front is oldest
+  }
+  return oldest;
+}
+
 size_t ConnPool::idle_count() const {
   size_t count = 0;
   for (const auto& list : idle_) count += list.size();

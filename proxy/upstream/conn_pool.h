@@ -40,6 +40,8 @@ class ConnPool {
   // `new_index[old]` is the host's index in the new list, or -1 if it is gone.
   ConnPool Remap(const std::vector<int>& new_index, size_t num_hosts, int* closed);
   size_t idle_count() const;
+  // When the longest-idle connection was parked; time_point::max() if none is.
+  std::chrono::steady_clock::time_point oldest_idle_since() const;
 
  private:
   std::vector<std::vector<std::unique_ptr<UpstreamConnection>>> idle_;  // per host, LIFO

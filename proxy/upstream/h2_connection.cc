@@ -322,6 +322,18 @@ int H2Pool::CloseIdleBefore(Clock::time_point cutoff) {
   return closed;
 }
 
+Clock::time_point H2Pool::oldest_idle_since() const {
+  Clock::time_point oldest = Clock::time_point::max();
+  for (const auto& list : connections_) {
+    for (const auto& connection : list) {
+      if (!connection->closed() && connection->active_streams() == 0) {
+        oldest = std::min(oldest, connection->idle_since());
+      }
+    }
+  }
+  return oldest;
+}
+
 H2Pool H2Pool::Remap(const std::vector<int>& new_index, size_t num_hosts) {
   H2Pool next(num_hosts);
   for (size_t old = 0; old < connections_.size(); ++old) {

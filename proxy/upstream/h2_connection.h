@@ -147,6 +147,8 @@ class H2Pool {
   void Add(std::shared_ptr<H2Connection> connection);
   // Closes connections without streams idle since before `cutoff`; returns how many.
   int CloseIdleBefore(std::chrono::steady_clock::time_point cutoff);
+  // When the longest-idle connection without streams became idle; time_point::max() if none.
+  std::chrono::steady_clock::time_point oldest_idle_since() const;
   // Moves connections of hosts that still exist into a pool over a new host list (see ConnPool).
   H2Pool Remap(const std::vector<int>& new_index, size_t num_hosts);
   void CloseAll();

@@ -4,14 +4,19 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -137,6 +142,69 @@ TEST_P(ProxyTest, QuitQuitQuit) {
   std::optional<int> exit_code = proxy_->WaitExit(absl::Seconds(5));
   ASSERT_TRUE(exit_code.has_value());
   EXPECT_EQ(*exit_code, 0);
+}
+
+// Context switches so far, summed over every thread of process `pid`: each wake-up of a thread
+// sleeping in epoll_wait is one.
+uint64_t ContextSwitches(pid_t pid) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& task :
+       std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"), ec)) {
+    std::ifstream status(task.path() / "status");
+    std::string line;
+    while (std::getline(status, line)) {
+      uint64_t count = 0;
+      for (const char* key : {"voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"}) {
+        if (absl::StartsWith(line, key) &&
+            absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(strlen(key))), &count)) {
+          total += count;
+        }
+      }
+    }
+  }
+  return total;
+}
+
+TEST_P(ProxyTest, IdleProxySleepsAndItsTimeoutsStillFire) {
+  StartProxy(
+      "request_headers_timeout: 0.5s\n"
+      "          common_http_protocol_options: {idle_timeout: 1.5s}");
+  // A request leaves an idle pooled upstream connection and this idle keep-alive connection,
+  // whose idle timeout is armed.
+  absl::StatusOr<RawConnection> idle = RawConnection::Connect(port_);
+  ASSERT_TRUE(idle.ok());
+  ASSERT_TRUE(idle->Send(BuildRequest("GET", "/v1", {{"host", "a"}})).ok());
+  ASSERT_TRUE(idle->ReadResponse().ok());
+  const absl::Time idle_since = absl::Now();
+
+  // Nothing is due for the next second: no worker wakes up. (A 20 ms tick would be 50 wake-ups
+  // per worker; the main thread's once-a-second housekeeping stays.)
+  absl::SleepFor(absl::Milliseconds(200));
+  const uint64_t before = ContextSwitches(proxy_->pid());
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_LE(ContextSwitches(proxy_->pid()) - before, 6u);
+
+  // The sleeping worker still closes the connection at its idle timeout.
+  EXPECT_TRUE(idle->IsClosedByPeer(absl::Seconds(4)));
+  const absl::Duration idle_for = absl::Now() - idle_since;
+  EXPECT_GE(idle_for, absl::Milliseconds(1450));
+  EXPECT_LT(idle_for, absl::Milliseconds(2500));
+  EXPECT_EQ(StatEventually("http.ingress.downstream_cx_idle_timeout", 1), 1u);
+
+  // Woken by a new connection after sleeping, the worker arms deadlines from a fresh clock: the
+  // request headers timeout takes its 500 ms, not less.
+  absl::SleepFor(absl::Milliseconds(500));
+  absl::StatusOr<RawConnection> slow = RawConnection::Connect(port_);
+  ASSERT_TRUE(slow.ok());
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(slow->Send("GET /v1 HTTP/1.1\r\nHost: a\r\n").ok());  // never finished
+  HttpResult response = slow->ReadResponse(absl::Seconds(3));
+  const absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 408);
+  EXPECT_GE(took, absl::Milliseconds(480));
+  EXPECT_LT(took, absl::Milliseconds(1500));
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, ProxyTest, ::testing::Values(1, 2),
