@@ -113,7 +113,7 @@ Task<bool> DownstreamConnection::ServeHttp2IfChosen() {
   Disarm();
   h2_ = std::make_unique<Http2DownstreamConnection>(worker_, listener_name_, config_, listener_,
                                                     std::move(socket_), std::string(in_.Data()));
-  in_.Consume(in_.size());
+  in_ = IoBuffer(0);  // the HTTP/2 connection reads into its own buffer: free this one's 16 KB
   co_await h2_->Run();
   co_return true;
 }

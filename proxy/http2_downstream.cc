@@ -226,12 +226,14 @@ Task<void> Http2DownstreamConnection::Run() {
     ExportStats();
     Flush();
   }
-  std::vector<char> buffer(kReadChunk);
+  // Not zero-filled: a client sending small frames never touches (or makes resident) most of it.
+  auto buffer = std::make_unique_for_overwrite<char[]>(kReadChunk);
   while (status.ok && !closed_ && !session_.WantsClose()) {
     auto [ec, n] = co_await socket_.async_read_some(
-        DrainingReadBuffer(asio::buffer(buffer), worker_.peer_close_watch()), kNoThrow);
+        DrainingReadBuffer(asio::buffer(buffer.get(), kReadChunk), worker_.peer_close_watch()),
+        kNoThrow);
     if (ec || closed_) break;
-    status = session_.Receive(absl::string_view(buffer.data(), n));
+    status = session_.Receive(absl::string_view(buffer.get(), n));
     ExportStats();
     Flush();
   }

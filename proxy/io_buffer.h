@@ -5,9 +5,9 @@
 // a connection keeps one buffer for its lifetime. Capacity grows only up to a caller-set maximum
 // (the header limit), which is what bounds per-connection memory.
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
-#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "boost/asio/buffer.hpp"
@@ -16,14 +16,18 @@ namespace proxy {
 
 class IoBuffer {
  public:
-  explicit IoBuffer(size_t initial = 16 * 1024) : storage_(initial) {}
+  // The storage is not zero-filled: memory a connection never reads into stays untouched (and
+  // not resident), which is most of it for small requests and responses.
+  explicit IoBuffer(size_t initial = 16 * 1024)
+      : storage_(initial > 0 ? std::make_unique_for_overwrite<char[]>(initial) : nullptr),
+        capacity_(initial) {}
 
   absl::string_view Data() const {
-    return absl::string_view(storage_.data() + begin_, end_ - begin_);
+    return absl::string_view(storage_.get() + begin_, end_ - begin_);
   }
   size_t size() const { return end_ - begin_; }
   bool empty() const { return begin_ == end_; }
-  size_t capacity() const { return storage_.size(); }
+  size_t capacity() const { return capacity_; }
 
   void Consume(size_t n) {
     begin_ += n;
@@ -32,24 +36,29 @@ class IoBuffer {
 
   // Writable space of at least `min` bytes (growing up to `max_capacity` total), for a read.
   boost::asio::mutable_buffer Prepare(size_t min, size_t max_capacity) {
-    if (storage_.size() - end_ < min && begin_ > 0) {
-      std::memmove(storage_.data(), storage_.data() + begin_, end_ - begin_);
+    if (capacity_ - end_ < min && begin_ > 0) {
+      std::memmove(storage_.get(), storage_.get() + begin_, end_ - begin_);
       end_ -= begin_;
       begin_ = 0;
     }
-    if (storage_.size() - end_ < min && storage_.size() < max_capacity) {
-      storage_.resize(std::min(max_capacity, std::max(storage_.size() * 2, end_ + min)));
+    if (capacity_ - end_ < min && capacity_ < max_capacity) {
+      const size_t grown = std::min(max_capacity, std::max(capacity_ * 2, end_ + min));
+      auto bigger = std::make_unique_for_overwrite<char[]>(grown);
+      if (end_ > 0) std::memcpy(bigger.get(), storage_.get(), end_);
+      storage_ = std::move(bigger);
+      capacity_ = grown;
     }
-    return boost::asio::mutable_buffer(storage_.data() + end_, storage_.size() - end_);
+    return boost::asio::mutable_buffer(storage_.get() + end_, capacity_ - end_);
   }
   void Commit(size_t n) { end_ += n; }
   // Whether the buffer is full at its maximum size (a header that does not fit).
   bool Full(size_t max_capacity) const {
-    return begin_ == 0 && end_ == storage_.size() && storage_.size() >= max_capacity;
+    return begin_ == 0 && end_ == capacity_ && capacity_ >= max_capacity;
   }
 
  private:
-  std::vector<char> storage_;
+  std::unique_ptr<char[]> storage_;
+  size_t capacity_;
   size_t begin_ = 0;
   size_t end_ = 0;
 };
