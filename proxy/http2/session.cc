@@ -294,7 +294,7 @@ ConnectionStatus Session::Receive(absl::string_view data) {
     }
   }
   if (status_.ok) CheckOutbound();
-  Produce();
+  if (ProduceHasWork()) Produce();
   return status_;
 }
 
@@ -572,7 +572,7 @@ int Session::OnInvalidFrame(int lib_error_code) {
 // ---- Output ------------------------------------------------------------------------------------
 
 absl::string_view Session::PendingOutput() {
-  if (in_library_ == 0) Produce();
+  if (in_library_ == 0 && ProduceHasWork()) Produce();
   return absl::string_view(out_.data() + out_head_, out_.size() - out_head_);
 }
 

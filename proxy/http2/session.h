@@ -289,6 +289,12 @@ class Session {
   void Fail(ErrorCode code, absl::string_view reason);
   void FailFromLibrary(int lib_error_code);
   void Produce();
+  // Whether Produce() has anything to do: frames queued in nghttp2, a GOAWAY to queue, or
+  // writable streams to notify. Calling nghttp2_session_send with nothing queued still walks
+  // the session's queues (cold cache lines on every request).
+  bool ProduceHasWork() const {
+    return !status_.ok || !writable_.empty() || nghttp2_session_want_write(session_) != 0;
+  }
   // False (and the connection failed) when too many frames wait to be written.
   bool CheckOutbound();
   bool OutputFull() const { return out_.size() - out_head_ >= options_.max_output_bytes; }
