@@ -562,7 +562,10 @@ TEST_F(Http2ProxyTest, IdleConnectionsCostLittleMemory) {
       [&] { return Stat("http.ingress.downstream_cx_http2_total") == 20 + kConnections; }));
   const int64_t per_connection = (proxy_->RssKb() - before) * 1024 / kConnections;
   // 22.7 KB when written; 68 KB with zero-filled read buffers and the detection buffer kept.
+  // (AddressSanitizer's redzones and quarantine add their own; the bound holds without them.)
+#if !defined(__SANITIZE_ADDRESS__)
   EXPECT_LT(per_connection, 32 * 1024) << per_connection << " bytes per idle connection";
+#endif
   RecordProperty("bytes_per_idle_http2_connection", static_cast<int>(per_connection));
 }
 
