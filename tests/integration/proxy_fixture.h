@@ -79,6 +79,7 @@ static_resources:
   clusters:
   - name: v1
     connect_timeout: 1s
+    ${V1_EXTRA}
     load_assignment:
       endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${V1_PORT}}}}}]}]
   - name: v2
@@ -155,7 +156,8 @@ class ProxyTest : public ::testing::TestWithParam<int> {
                                   {"V2_PORT", absl::StrCat(v2_->port())},
                                   {"REFUSED_PORT", absl::StrCat(ClosedPort())},
                                   {"BLACKHOLE_PORT", absl::StrCat(blackhole_.port())},
-                                  {"HCM_EXTRA", hcm_extra}}),
+                                  {"HCM_EXTRA", hcm_extra},
+                                  {"V1_EXTRA", v1_cluster_extra_}}),
         args, options);
     ASSERT_TRUE(proxy.ok()) << proxy.status();
     proxy_ = *std::move(proxy);
@@ -175,6 +177,8 @@ class ProxyTest : public ::testing::TestWithParam<int> {
     return Stat(name);
   }
 
+  // More fields of cluster v1, one line of flow-style YAML (set before StartProxy).
+  std::string v1_cluster_extra_;
   Blackhole blackhole_;
   std::unique_ptr<TestUpstream> v1_;
   std::unique_ptr<TestUpstream> v2_;

@@ -209,56 +209,24 @@ TEST_P(ProxyTest, IdleProxySleepsAndItsTimeoutsStillFire) {
 
 // A cluster's idle_timeout closes its pooled upstream connections on time, also when the worker
 // sleeps in between: with nothing else due it sleeps until the first one expires.
-TEST(UpstreamIdleTimeoutTest, PooledConnectionsCloseWhileTheWorkerSleeps) {
-  std::unique_ptr<TestUpstream> upstream = TestUpstream::Start("v1");
-  ASSERT_NE(upstream, nullptr);
-  const std::string config = Substitute(R"(
-admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
-static_resources:
-  listeners:
-  - name: ingress
-    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress
-          route_config:
-            virtual_hosts: [{name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: v1}}]}]
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-  clusters:
-  - name: v1
-    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        common_http_protocol_options: {idle_timeout: 1s}
-        explicit_http_config: {http_protocol_options: {}}
-    load_assignment:
-      endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${V1_PORT}}}}}]}]
-)",
-                                        {{"V1_PORT", absl::StrCat(upstream->port())}});
-  absl::StatusOr<std::unique_ptr<ProxyProcess>> proxy = ProxyProcess::Start(config);
-  ASSERT_TRUE(proxy.ok()) << proxy.status();
-  absl::StatusOr<uint16_t> port = (*proxy)->ListenerPort("ingress");
-  ASSERT_TRUE(port.ok()) << port.status();
-  HttpResult response = HttpGet(*port, "/v1");
+TEST_P(ProxyTest, PooledUpstreamConnectionsCloseAtIdleTimeoutWhileTheWorkerSleeps) {
+  v1_cluster_extra_ =
+      "typed_extension_protocol_options: {envoy.extensions.upstreams.http.v3.HttpProtocolOptions: "
+      "{\"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, "
+      "common_http_protocol_options: {idle_timeout: 1s}, "
+      "explicit_http_config: {http_protocol_options: {}}}}";
+  StartProxy();
+  HttpResult response = HttpGet(port_, "/v1");
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->status, 200);
   const absl::Time parked = absl::Now();
-  auto stat = [&](const std::string& name) {
-    absl::StatusOr<uint64_t> value = (*proxy)->StatValue(name);
-    return value.ok() ? *value : 0;
-  };
-  EXPECT_EQ(stat("cluster.v1.upstream_cx_active"), 1u);
-  ASSERT_TRUE(WaitUntil([&] { return stat("cluster.v1.upstream_cx_destroy_local") == 1; },
+  EXPECT_EQ(Stat("cluster.v1.upstream_cx_active"), 1u);
+  ASSERT_TRUE(WaitUntil([&] { return Stat("cluster.v1.upstream_cx_destroy_local") == 1; },
                         absl::Seconds(4)));
   const absl::Duration idle_for = absl::Now() - parked;
   EXPECT_GE(idle_for, absl::Milliseconds(950));
   EXPECT_LT(idle_for, absl::Milliseconds(2000));
-  EXPECT_EQ(stat("cluster.v1.upstream_cx_active"), 0u);
+  EXPECT_EQ(Stat("cluster.v1.upstream_cx_active"), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, ProxyTest, ::testing::Values(1, 2),
