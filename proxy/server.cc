@@ -92,7 +92,6 @@ Server::Server(Options options, xds::BootstrapConfig bootstrap)
       manager_stats_(store_),
       admin_(io_),
       signals_(io_, SIGTERM, SIGINT),
-      housekeeping_(io_),
       init_timer_(io_),
       drain_timer_(io_) {}
 
@@ -159,15 +158,8 @@ int Server::Run() {
   });
   StartAds();
   MaybeFinishInitialization();
-  // Housekeeping: server gauges once a second.
-  std::function<void()> tick = [this, &tick] {
-    UpdateServerStats();
-    housekeeping_.expires_after(std::chrono::seconds(1));
-    housekeeping_.async_wait([&tick](boost::system::error_code ec) {
-      if (!ec) tick();
-    });
-  };
-  tick();
+  // No periodic housekeeping: the server gauges are brought up to date when /stats or
+  // /stats/prometheus reads them (and at initialization and drain), so an idle process sleeps.
   io_.run();
   if (ads_ != nullptr) ads_->Shutdown();
   for (auto& worker : workers_) worker->Join();
@@ -679,7 +671,6 @@ void Server::Shutdown() {
   admin_.Stop();
   boost::system::error_code ignored;
   signals_.cancel(ignored);
-  housekeeping_.cancel(ignored);
   init_timer_.cancel(ignored);
   drain_timer_.cancel(ignored);
   for (auto& [name, dns] : dns_clusters_) {

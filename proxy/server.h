@@ -102,7 +102,6 @@ class Server {
   std::vector<BoundListener> bound_listeners_;
   admin::AdminServer admin_;
   boost::asio::signal_set signals_;
-  boost::asio::steady_timer housekeeping_;
   boost::asio::steady_timer init_timer_;
   boost::asio::steady_timer drain_timer_;
 

@@ -179,7 +179,7 @@ TEST_P(ProxyTest, IdleProxySleepsAndItsTimeoutsStillFire) {
   const absl::Time idle_since = absl::Now();
 
   // Nothing is due for the next second: no worker wakes up. (A 20 ms tick would be 50 wake-ups
-  // per worker; the main thread's once-a-second housekeeping stays.)
+  // per worker; the bound leaves room for stray wake-ups of the main thread.)
   absl::SleepFor(absl::Milliseconds(200));
   const uint64_t before = ContextSwitches(proxy_->pid());
   absl::SleepFor(absl::Seconds(1));
