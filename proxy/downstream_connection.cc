@@ -214,12 +214,12 @@ Task<void> DownstreamConnection::Run() {
 
   while (!closed_) {
     if (!co_await ReadRequestHead()) break;
-    if (co_await HandleRequest() == Result::kClose) break;
-    const auto& hcm = listener_->config->http;
-    if (hcm.max_requests_per_connection.has_value() &&
-        requests_ >= static_cast<int>(*hcm.max_requests_per_connection)) {
+    const Result result = co_await HandleRequest();
+    if (AtMaxRequests()) {  // the response said `connection: close`
+      http.downstream_cx_max_requests_reached.Inc();
       break;
     }
+    if (result == Result::kClose) break;
   }
   Disarm();
   if (upstream_ != nullptr) {
@@ -345,7 +345,14 @@ void DownstreamConnection::CountDrainClose() {
   }
 }
 
+bool DownstreamConnection::AtMaxRequests() const {
+  const auto& max_requests = listener_->config->http.max_requests_per_connection;
+  return max_requests.has_value() && requests_ >= static_cast<int64_t>(*max_requests);
+}
+
 bool DownstreamConnection::ShouldClose() const {
+  // max_requests_per_connection: the last response says `connection: close`.
+  if (AtMaxRequests()) return true;
   const auto& max_duration = listener_->config->http.max_connection_duration;
   if (max_duration.has_value() && *max_duration > absl::ZeroDuration() &&
       worker_.coarse_now() - opened_ >= ToClock(*max_duration)) {
@@ -1111,11 +1118,12 @@ Task<DownstreamConnection::Result> DownstreamConnection::ForwardResponse(
   if (upstream_ != nullptr) {
     ++upstream_->requests_served;
     const auto& cluster_config = ctx.cluster->entry->cluster->config();
-    const bool reusable =
-        response_.keep_alive && upstream_->in.empty() && !ctx.cluster->removed &&
-        request_complete_ &&
-        (!cluster_config.max_requests_per_connection.has_value() ||
-         upstream_->requests_served < *cluster_config.max_requests_per_connection);
+    const bool at_max_requests =
+        cluster_config.max_requests_per_connection.has_value() &&
+        upstream_->requests_served >= *cluster_config.max_requests_per_connection;
+    if (at_max_requests) stats.upstream_cx_max_requests.Inc();
+    const bool reusable = response_.keep_alive && upstream_->in.empty() && !ctx.cluster->removed &&
+                          request_complete_ && !at_max_requests;
     // A new host list (generation) renumbers hosts: the connection cannot be filed by index.
     if (reusable && ctx.cluster->generation == ctx.generation) {
       ctx.cluster->pool.Park(std::move(upstream_), worker_.coarse_now());

@@ -112,6 +112,8 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   // Counts downstream_cx_drain_close when a closing response is due to draining.
   void CountDrainClose();
   bool ShouldClose() const;
+  // The connection served the listener's max_requests_per_connection.
+  bool AtMaxRequests() const;
   // Takes the worker's current config between requests, unless the listener is gone.
   void RefreshConfig();
 

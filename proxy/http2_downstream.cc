@@ -350,8 +350,13 @@ void Http2DownstreamConnection::OnDeadline() {
 
 void Http2DownstreamConnection::OnDrain() {
   if (draining_) return;
-  draining_ = true;
   listener_->http->downstream_cx_drain_close.Inc();
+  StartDrain();
+}
+
+void Http2DownstreamConnection::StartDrain() {
+  if (draining_) return;
+  draining_ = true;
   session_.SubmitGoAway(http2::ErrorCode::kNoError);
   ExportStats();
   Flush();
@@ -400,6 +405,13 @@ void Http2DownstreamConnection::OnRequestHeaders(int32_t stream_id,
   streams_[stream_id] = stream;
   ++serving_;
   Disarm();  // busy: no idle timeout
+  const auto& max_requests = listener_->config->http.max_requests_per_connection;
+  if (max_requests.has_value() && ++requests_ == *max_requests) {
+    // Like Envoy, approximate under concurrency: streams the client opened before it reads the
+    // GOAWAY are still served.
+    listener_->http->downstream_cx_max_requests_reached.Inc();
+    StartDrain();
+  }
   // Started inline (it runs until its first suspension, usually with the upstream request
   // written). Posting the start, to decode every readable connection's frames before any stream
   // runs, was measured: -1.7% CPU at 64 connections x 1 stream with Beast's response parser,

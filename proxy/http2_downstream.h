@@ -43,7 +43,7 @@ class Http2DownstreamConnection : public http2::SessionVisitor, public Deadline 
   // Serves the connection until it closes and every stream's coroutine has finished.
   Task<void> Run();
 
-  // Drain: GOAWAY, finish the streams in flight, close.
+  // Drain (server drain, listener update): GOAWAY, finish the streams in flight, close.
   void OnDrain();
   // Closes the socket now (shutdown).
   void Abort();
@@ -74,6 +74,8 @@ class Http2DownstreamConnection : public http2::SessionVisitor, public Deadline 
   void Flush();
   void ExportStats();
   void ArmIdle();
+  // GOAWAY (NO_ERROR); the connection closes once its streams finished.
+  void StartDrain();
   // The stream's owners are the map and its ServeStream coroutine; callers use it at once.
   Stream* Find(int32_t stream_id) const;
   void RemoveStream(int32_t stream_id);
@@ -93,6 +95,7 @@ class Http2DownstreamConnection : public http2::SessionVisitor, public Deadline 
   std::string write_buffer_;
   absl::flat_hash_map<int32_t, std::shared_ptr<Stream>> streams_;
   int serving_ = 0;  // stream coroutines still running
+  uint32_t requests_ = 0;  // streams started, for max_requests_per_connection
   std::chrono::steady_clock::time_point opened_;
   bool closed_ = false;
   bool draining_ = false;

@@ -102,6 +102,8 @@ struct ClusterStats {
   stats::Counter& upstream_cx_destroy;
   stats::Counter& upstream_cx_destroy_local;
   stats::Counter& upstream_cx_destroy_remote;
+  stats::Counter& upstream_cx_idle_timeout;  // closed after the cluster's idle_timeout
+  stats::Counter& upstream_cx_max_requests;  // retired at max_requests_per_connection
   stats::Counter& upstream_cx_none_healthy;
   stats::Counter& upstream_cx_protocol_error;
   stats::Counter& upstream_cx_rx_bytes_total;
@@ -136,6 +138,7 @@ struct HttpStats {
   stats::Counter& downstream_cx_destroy_remote_active_rq;
   stats::Counter& downstream_cx_idle_timeout;
   stats::Counter& downstream_cx_drain_close;
+  stats::Counter& downstream_cx_max_requests_reached;
   stats::Counter& downstream_rq_timeout;
   stats::Counter& downstream_rq_idle_timeout;
   stats::Counter& downstream_rq_header_timeout;

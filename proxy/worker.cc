@@ -23,14 +23,16 @@ using tcp = asio::ip::tcp;
 
 // Closes the cluster's idle upstream connections parked before `cutoff`.
 void CloseIdleUpstreams(WorkerCluster& cluster, std::chrono::steady_clock::time_point cutoff) {
-  int closed = cluster.pool.CloseIdleBefore(cutoff);
+  const int closed = cluster.pool.CloseIdleBefore(cutoff);
   ClusterStats& stats = *cluster.entry->stats;
   for (int i = 0; i < closed; ++i) {
     stats.upstream_cx_active.Dec();
     stats.upstream_cx_destroy.Inc();
     stats.upstream_cx_destroy_local.Inc();
   }
-  cluster.h2_pool.CloseIdleBefore(cutoff);  // counts its own stats
+  // The HTTP/2 connections count their own active/destroy stats when they close.
+  const int closed_h2 = cluster.h2_pool.CloseIdleBefore(cutoff);
+  stats.upstream_cx_idle_timeout.Add(closed + closed_h2);
 }
 
 // The picker's view of a host list.

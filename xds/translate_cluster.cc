@@ -47,7 +47,8 @@ void TranslateCommonHttp(const core::HttpProtocolOptions& proto, routing::Cluste
     Field field(errors, "idle_timeout");
     config->idle_timeout = NonNegativeDuration(proto.idle_timeout(), errors);
   }
-  if (proto.has_max_requests_per_connection()) {
+  // 0 means no limit, as in Envoy.
+  if (proto.max_requests_per_connection().value() > 0) {
     config->max_requests_per_connection = proto.max_requests_per_connection().value();
   }
   if (proto.has_max_headers_count()) {
@@ -112,7 +113,7 @@ void TranslateProtocolOptions(const cluster::Cluster& proto, routing::ClusterCon
     Field field(errors, "common_http_protocol_options");
     TranslateCommonHttp(proto.common_http_protocol_options(), config, errors);
   }
-  if (proto.has_max_requests_per_connection()) {
+  if (proto.max_requests_per_connection().value() > 0) {  // deprecated field; 0: no limit
     config->max_requests_per_connection = proto.max_requests_per_connection().value();
   }
 }

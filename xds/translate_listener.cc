@@ -230,7 +230,7 @@ std::optional<HttpConnectionManagerConfig> TranslateHcm(const hcm::HttpConnectio
         errors->AddError("must be at least 1");
       }
     }
-    if (common.has_max_requests_per_connection()) {
+    if (common.max_requests_per_connection().value() > 0) {  // 0 means no limit, as in Envoy
       config.max_requests_per_connection = common.max_requests_per_connection().value();
     }
   }

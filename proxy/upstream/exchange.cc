@@ -572,6 +572,7 @@ class H1Exchange final : public Exchange {
     const auto& config = cluster_->entry->cluster->config();
     if (config.max_requests_per_connection.has_value() &&
         connection_->requests_served >= *config.max_requests_per_connection) {
+      stats_.upstream_cx_max_requests.Inc();
       CloseConnection(/*remote=*/false);
       return;
     }

@@ -42,6 +42,7 @@ H2Connection::H2Connection(Executor executor, size_t host_index,
       settings_timer_(executor, Timer::time_point::max()),
       host_index_(host_index),
       connect_timeout_(cluster.connect_timeout),
+      streams_left_(cluster.max_requests_per_connection),
       stats_(stats),
       codec_stats_(codec_stats),
       session_(http2::Role::kClient, ClientOptions(cluster), this),
@@ -185,6 +186,10 @@ int32_t H2Connection::OpenStream(const http2::RequestHeaders& head, bool end_str
   http2::OpenResult result = session_.SubmitRequest(head, end_stream);
   if (!result.ok()) return 0;
   callbacks_[result.stream_id] = callbacks;
+  if (streams_left_.has_value() && --*streams_left_ == 0) {
+    stats_->upstream_cx_max_requests.Inc();
+    Retire();
+  }
   Flush();
   return result.stream_id;
 }

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -84,7 +85,8 @@ class H2Connection : public http2::SessionVisitor,
 
   // Closes the socket; streams still open end with kConnectionLost.
   void Close();
-  // No new streams; closes once the streams in flight ended (its host left the cluster).
+  // No new streams; closes once the streams in flight ended (its host left the cluster, or it
+  // opened max_requests_per_connection streams).
   void Retire();
   bool closed() const { return closed_; }
   size_t host_index() const { return host_index_; }
@@ -120,6 +122,8 @@ class H2Connection : public http2::SessionVisitor,
   Timer settings_timer_;  // never expires: cancelling it wakes WaitForPeerSettings()
   const size_t host_index_;
   const absl::Duration connect_timeout_;
+  // The cluster's max_requests_per_connection: streams this connection may still open.
+  std::optional<uint32_t> streams_left_;
   ClusterStats* stats_;
   Http2CodecStats* codec_stats_;
   http2::CodecStats exported_;  // codec counters already added to codec_stats_

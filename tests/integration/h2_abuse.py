@@ -4,7 +4,8 @@
   h2_abuse.py PORT CASE [COUNT [PATH]]
 
 CASE is one of rapid_reset, continuation_flood, settings_flood, ping_flood, empty_data_flood,
-window_update_flood, priority_flood, header_bomb, stream_limit, and the HTTP/2 to HTTP/1.1
+window_update_flood, priority_flood, header_bomb, stream_limit, sequential (not abuse: COUNT
+requests one after another, as a keep-alive client sends them), and the HTTP/2 to HTTP/1.1
 smuggling attempts smuggle_cl, smuggle_te, smuggle_crlf, smuggle_path_space, uppercase_name
 (one request each, which must never reach an HTTP/1.1 upstream as sent). The script writes raw frames (no HTTP/2 library,
 so nothing "helps"), stops when the peer closes, then reads what the peer sent until EOF or a
@@ -61,6 +62,9 @@ class Peer:
         self.sock.connect(("127.0.0.1", port))
         self.sent = 0
         self.closed_early = False
+        self.received = b""  # everything read before drain(), which summarises it too
+        self.parsed = 0
+        self.goaway_seen = False
 
     def send(self, data, frames=1):
         """Sends unless the peer already closed; returns False once it has."""
@@ -85,11 +89,39 @@ class Peer:
         except ConnectionResetError:
             return True
 
+    def await_stream_end(self, stream, limit=5.0):
+        """Reads until `stream` ends (END_STREAM or RST_STREAM); False on close or timeout."""
+        deadline = time.time() + limit
+        self.sock.settimeout(0.2)
+        while time.time() < deadline:
+            while len(self.received) - self.parsed >= 9:
+                start = self.parsed
+                length = struct.unpack(">I", b"\x00" + self.received[start:start + 3])[0]
+                if len(self.received) - start < 9 + length:
+                    break
+                kind, flags = self.received[start + 3], self.received[start + 4]
+                stream_id = struct.unpack(">I", self.received[start + 5:start + 9])[0] & 0x7FFFFFFF
+                self.parsed = start + 9 + length
+                self.goaway_seen |= kind == GOAWAY
+                if stream_id == stream and (kind == RST_STREAM or
+                                            (kind in (HEADERS, DATA) and flags & END_STREAM)):
+                    return True
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                return False
+            if not chunk:
+                return False
+            self.received += chunk
+        return False
+
     def drain(self, limit=10.0):
         """Reads frames until EOF (or `limit` seconds) and summarises them."""
         result = {"closed": False, "goaway": None, "goaway_debug": "", "rst_streams": 0,
                   "responses": 0}
-        buffer = b""
+        buffer = self.received
         deadline = time.time() + limit
         self.sock.settimeout(0.2)
         while time.time() < deadline:
@@ -204,10 +236,19 @@ def run(port, case, count):
         for _ in range(count):
             peer.send(frame(HEADERS, END_HEADERS, stream, request_block(b"POST")))
             stream += 2
+    elif case == "sequential":
+        # Each request after the previous response ended; none after a GOAWAY.
+        for _ in range(count):
+            if not peer.send(frame(HEADERS, END_HEADERS | END_STREAM, stream, request_block())):
+                break
+            if not peer.await_stream_end(stream) or peer.goaway_seen:
+                break
+            stream += 2
     else:
         print("unknown case " + case, file=sys.stderr)
         return 2
-    quick = case in ("header_bomb", "stream_limit", "uppercase_name") or case.startswith("smuggle_")
+    quick = (case in ("header_bomb", "stream_limit", "uppercase_name", "sequential") or
+             case.startswith("smuggle_"))
     result = peer.drain(limit=1.5 if quick else 10.0)
     result["case"] = case
     result["sent"] = peer.sent

@@ -41,7 +41,9 @@ using ::testing::HasSubstr;
 // Routes: /split 80/20 between v1 and v2 (HTTP/1.1); /v1 to v1; /h2/ to nghttpd over h2c with
 // the prefix rewritten to "/"; /silent (route timeout 0.3 s) to an HTTP/2 cluster whose server
 // completes the TCP handshake and then never says a word (not even SETTINGS); /raw to an
-// HTTP/1.1 cluster whose listener a test accepts from and answers by hand.
+// HTTP/1.1 cluster whose listener a test accepts from and answers by hand. Listener "limited"
+// (max_requests_per_connection 3) sends everything to nghttpd through cluster
+// "nghttpd_rotating", whose connections each carry at most 2 streams.
 constexpr char kConfig[] = R"(
 admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
 static_resources:
@@ -73,6 +75,20 @@ static_resources:
           http_filters:
           - name: envoy.filters.http.router
             typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+  - name: limited
+    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: limited
+          common_http_protocol_options: {max_requests_per_connection: 3}
+          route_config:
+            virtual_hosts: [{name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: nghttpd_rotating}}]}]
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
   clusters:
   - name: v1
     load_assignment: {cluster_name: v1, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${V1_PORT}}}}}]}]}
@@ -84,6 +100,13 @@ static_resources:
         "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
         explicit_http_config: {http2_protocol_options: {}}
     load_assignment: {cluster_name: nghttpd, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${H2_PORT}}}}}]}]}
+  - name: nghttpd_rotating
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        common_http_protocol_options: {max_requests_per_connection: 2}
+        explicit_http_config: {http2_protocol_options: {}}
+    load_assignment: {cluster_name: nghttpd_rotating, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${H2_PORT}}}}}]}]}
   - name: silent
     http2_protocol_options: {}
     load_assignment: {cluster_name: silent, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${SILENT_PORT}}}}}]}]}
@@ -582,6 +605,45 @@ TEST_F(Http2ProxyTest, StreamsOverTheConcurrencyLimitAreRefused) {
   EXPECT_FALSE(verdict->Find("closed")->bool_value()) << run.output;
   EXPECT_TRUE(WaitUntil([&] { return v1_->requests_received() == 100; }))
       << v1_->requests_received();
+}
+
+// Listener "limited" allows 3 requests per connection: after the third, GOAWAY (NO_ERROR); the
+// client sends no more, gets all three responses, and the connection closes.
+TEST_F(Http2ProxyTest, AClientConnectionDrainsAtMaxRequestsPerConnection) {
+  absl::StatusOr<uint16_t> limited = proxy_->ListenerPort("limited");
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  WriteFileByRename(docroot_ + "/small", "small");  // the script never opens its flow window
+  CommandResult run =
+      RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
+                              "/tests/integration/h2_abuse.py ", *limited, " sequential 5 /small"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
+  ASSERT_TRUE(verdict.ok()) << run.output;
+  EXPECT_EQ(verdict->Find("responses")->AsUint64(), 3u) << run.output;
+  EXPECT_EQ(verdict->Find("goaway")->AsUint64(), 0u) << run.output;
+  EXPECT_EQ(verdict->Find("rst_streams")->AsUint64(), 0u) << run.output;
+  EXPECT_TRUE(verdict->Find("closed")->bool_value()) << run.output;
+  EXPECT_EQ(Stat("http.limited.downstream_cx_max_requests_reached"), 1u);
+  EXPECT_EQ(Stat("http.limited.downstream_rq_2xx"), 3u);
+  EXPECT_EQ(Stat("http.limited.downstream_cx_drain_close"), 0u);  // not a server drain
+}
+
+// Cluster "nghttpd_rotating" opens at most 2 streams per connection: five requests in a row take
+// three connections, the first two retired (closed once their streams ended).
+TEST_F(Http2ProxyTest, UpstreamHttp2ConnectionsRetireAtMaxRequestsPerConnection) {
+  absl::StatusOr<uint16_t> limited = proxy_->ListenerPort("limited");
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  const std::string url = absl::StrCat("http://127.0.0.1:", *limited, "/file");
+  CommandResult run = RunCommand(absl::StrCat(
+      "for i in 1 2 3 4 5; do curl -sS --http2-prior-knowledge -o /dev/null -w '%{http_code} ' ",
+      url, "; done"));
+  EXPECT_EQ(run.output, "200 200 200 200 200 ");
+  EXPECT_EQ(Stat("cluster.nghttpd_rotating.upstream_cx_http2_total"), 3u);
+  EXPECT_EQ(Stat("cluster.nghttpd_rotating.upstream_cx_max_requests"), 2u);
+  EXPECT_TRUE(
+      WaitUntil([&] { return Stat("cluster.nghttpd_rotating.upstream_cx_destroy_local") == 2; }));
+  EXPECT_EQ(Stat("cluster.nghttpd_rotating.upstream_cx_active"), 1u);
+  EXPECT_EQ(Stat("cluster.nghttpd_rotating.upstream_rq_2xx"), 5u);
 }
 
 }  // namespace

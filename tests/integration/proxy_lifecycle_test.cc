@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/proxy_fixture.h"
+#include "tests/integration/run_command.h"
 
 namespace weir_test {
 namespace {
@@ -227,6 +228,73 @@ TEST_P(ProxyTest, PooledUpstreamConnectionsCloseAtIdleTimeoutWhileTheWorkerSleep
   EXPECT_GE(idle_for, absl::Milliseconds(950));
   EXPECT_LT(idle_for, absl::Milliseconds(2000));
   EXPECT_EQ(Stat("cluster.v1.upstream_cx_active"), 0u);
+  EXPECT_EQ(Stat("cluster.v1.upstream_cx_idle_timeout"), 1u);
+}
+
+TEST_P(ProxyTest, ClusterMaxRequestsPerConnectionOpensFreshUpstreamConnections) {
+  v1_cluster_extra_ =
+      "typed_extension_protocol_options: {envoy.extensions.upstreams.http.v3.HttpProtocolOptions: "
+      "{\"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, "
+      "common_http_protocol_options: {max_requests_per_connection: 2}, "
+      "explicit_http_config: {http_protocol_options: {}}}}";
+  // Five requests on one client connection, HTTP/1.1 and then HTTP/2 (two code paths upstream).
+  for (const bool http2 : {false, true}) {
+    SCOPED_TRACE(http2 ? "HTTP/2 client" : "HTTP/1.1 client");
+    StartProxy();
+    if (http2) {
+      // One stream after another on one connection (curl 7.88 cannot reuse an h2c connection).
+      CommandResult run =
+          RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
+                                  "/tests/integration/h2_abuse.py ", port_, " sequential 5 /v1"));
+      EXPECT_THAT(run.output, HasSubstr("\"responses\": 5,"));
+      EXPECT_EQ(Stat("http.ingress.downstream_rq_2xx"), 5u);
+    } else {
+      absl::StatusOr<RawConnection> client = RawConnection::Connect(port_);
+      ASSERT_TRUE(client.ok()) << client.status();
+      for (int i = 0; i < 5; ++i) {
+        ASSERT_TRUE(client->Send(BuildRequest("GET", "/v1", {{"host", "x"}})).ok());
+        HttpResult response = client->ReadResponse();
+        ASSERT_TRUE(response.ok()) << response.status();
+        EXPECT_EQ(response->status, 200);
+        EXPECT_FALSE(response->connection_closed_after);  // the client's connection stays up
+      }
+    }
+    // Requests 1-2, 3-4 and 5 on three upstream connections; the first two retired at the limit.
+    EXPECT_EQ(v1_->connections_accepted(), 3u);
+    EXPECT_EQ(Stat("cluster.v1.upstream_cx_total"), 3u);
+    EXPECT_EQ(Stat("cluster.v1.upstream_cx_max_requests"), 2u);
+    EXPECT_EQ(StatEventually("cluster.v1.upstream_cx_destroy_local", 2), 2u);
+    proxy_.reset();
+  }
+}
+
+TEST_P(ProxyTest, ListenerMaxRequestsPerConnectionClosesAfterTheLastResponse) {
+  StartProxy("common_http_protocol_options: {max_requests_per_connection: 2}");
+  absl::StatusOr<RawConnection> client = RawConnection::Connect(port_);
+  ASSERT_TRUE(client.ok()) << client.status();
+  for (int i = 1; i <= 2; ++i) {
+    ASSERT_TRUE(client->Send(BuildRequest("GET", "/v1", {{"host", "x"}})).ok());
+    HttpResult response = client->ReadResponse();
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 200);
+    // The last response says so, then the connection closes (Envoy's behaviour).
+    EXPECT_EQ(FindHeader(response->headers, "connection"),
+              i == 2 ? std::optional<std::string>("close") : std::nullopt);
+    EXPECT_EQ(response->connection_closed_after, i == 2);
+  }
+  EXPECT_EQ(Stat("http.ingress.downstream_cx_max_requests_reached"), 1u);
+  // 0 means no limit.
+  proxy_.reset();
+  StartProxy("common_http_protocol_options: {max_requests_per_connection: 0}");
+  absl::StatusOr<RawConnection> unlimited = RawConnection::Connect(port_);
+  ASSERT_TRUE(unlimited.ok()) << unlimited.status();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(unlimited->Send(BuildRequest("GET", "/v1", {{"host", "x"}})).ok());
+    HttpResult response = unlimited->ReadResponse();
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_FALSE(response->connection_closed_after);
+  }
+  EXPECT_EQ(Stat("http.ingress.downstream_cx_max_requests_reached"), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, ProxyTest, ::testing::Values(1, 2),

@@ -120,6 +120,38 @@ TEST(BootstrapTest, TranslatesAValidConfig) {
   EXPECT_EQ(snapshot->FindCluster("missing"), nullptr);
 }
 
+TEST(BootstrapTest, MaxRequestsPerConnectionOfZeroMeansNoLimit) {
+  // For the connection manager, the cluster's protocol options and the cluster's deprecated
+  // field alike (Envoy treats 0 as unset).
+  auto load = [](uint32_t hcm, uint32_t options, uint32_t deprecated) {
+    const std::string cluster = absl::StrCat(
+        "{name: a, max_requests_per_connection: ", deprecated,
+        ", load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: "
+        "{address: 10.0.0.1, port_value: 80}}}}]}]}, typed_extension_protocol_options: "
+        "{envoy.extensions.upstreams.http.v3.HttpProtocolOptions: {\"@type\": "
+        "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, "
+        "common_http_protocol_options: {max_requests_per_connection: ",
+        options, "}, explicit_http_config: {http_protocol_options: {}}}}}");
+    BootstrapResult result = Load(Config(
+        kOneRoute, cluster,
+        absl::StrCat("common_http_protocol_options: {max_requests_per_connection: ", hcm, "}")));
+    EXPECT_TRUE(result.errors.empty()) << absl::StrJoin(result.errors, "\n");
+    return result;
+  };
+  BootstrapResult unset = load(0, 0, 0);
+  ASSERT_TRUE(unset.config.has_value());
+  EXPECT_EQ(unset.config->listeners[0].http.max_requests_per_connection, std::nullopt);
+  EXPECT_EQ(unset.config->clusters[0]->config().max_requests_per_connection, std::nullopt);
+
+  BootstrapResult set = load(7, 3, 0);
+  ASSERT_TRUE(set.config.has_value());
+  EXPECT_EQ(set.config->listeners[0].http.max_requests_per_connection, 7u);
+  EXPECT_EQ(set.config->clusters[0]->config().max_requests_per_connection, 3u);
+  BootstrapResult deprecated = load(0, 0, 4);
+  ASSERT_TRUE(deprecated.config.has_value());
+  EXPECT_EQ(deprecated.config->clusters[0]->config().max_requests_per_connection, 4u);
+}
+
 TEST(BootstrapTest, JsonAndCamelCaseFieldNames) {
   BootstrapResult result = ParseBootstrap(
       R"({"staticResources": {"clusters": [{"name": "a", "connectTimeout": "1s",
