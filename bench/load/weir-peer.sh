@@ -43,4 +43,5 @@ static_resources:
     load_assignment:
       endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: ${v2_host}, port_value: ${v2_port}}}}}]}]
 CFG
-exec "$weir" -c "$cfg" --concurrency "${PROXY_WORKERS:-1}" --log-level warning
+# WEIR_VALGRIND: a valgrind command line to run weir under (bench/load/callgrind_per_request.sh).
+exec ${WEIR_VALGRIND:-} "$weir" -c "$cfg" --concurrency "${PROXY_WORKERS:-1}" --log-level warning
