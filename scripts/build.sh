@@ -4,7 +4,7 @@
 #   --sanitize  ASan+UBSan build (RelWithDebInfo) in build-asan/
 #   --pgo       Release build in build-pgo/, optimized with a profile of benchmark traffic: an
 #               instrumented weir is built, runs scripts/pgo-train.sh, and is rebuilt with the
-#               profile (hot code laid out together; 2-4% less CPU per request, bench/RESULTS.md).
+#               profile (hot code laid out together; 1-4% less CPU per request, bench/RESULTS.md).
 #               Builds the weir binary only unless targets are given.
 set -euo pipefail
 cd "$(dirname "$0")/.."

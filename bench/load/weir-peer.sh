@@ -6,7 +6,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 weir="${WEIR_BINARY:-$here/../../build/weir}"
-cfg=$(mktemp /tmp/weir-peer.XXXXXX.yaml)
+cfg=$(mktemp "${TMPDIR:-/tmp}/weir-peer.XXXXXX.yaml")
 v1_host=${UPSTREAM_V1%:*}; v1_port=${UPSTREAM_V1##*:}
 v2_host=${UPSTREAM_V2%:*}; v2_port=${UPSTREAM_V2##*:}
 cat >"$cfg" <<CFG
