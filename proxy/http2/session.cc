@@ -472,6 +472,12 @@ void Session::DeliverHeaders(Stream* stream, int category, bool end_stream) {
   }
   if (role_ == Role::kServer) {
     if (category == NGHTTP2_HCAT_REQUEST) {
+      if (goaway_submitted_ && id > sent_goaway_last_stream_id_) {
+        // Read in the same batch as the request that made us send GOAWAY, but after it: the
+        // client may retry it elsewhere, so it must not be served here too (RFC 9113 §6.8).
+        ResetStream(id, ErrorCode::kRefusedStream);
+        return;
+      }
       stream->announced = true;
       const RequestHeaders request{rx_method_, rx_scheme_, rx_authority_, rx_path_, &rx_headers_};
       visitor_->OnRequestHeaders(id, request, end_stream);
@@ -919,8 +925,8 @@ void Session::SubmitGoAway(ErrorCode error_code) {
   }
   if (goaway_submitted_) return;
   goaway_submitted_ = true;
-  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
-                        nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
+  sent_goaway_last_stream_id_ = nghttp2_session_get_last_proc_stream_id(session_);
+  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, sent_goaway_last_stream_id_, NGHTTP2_NO_ERROR,
                         nullptr, 0);
 }
 

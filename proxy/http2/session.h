@@ -246,8 +246,10 @@ class Session {
   // Server, graceful drain step 1: GOAWAY with the last stream id 2^31-1 (nghttp2's shutdown
   // notice); clients stop opening streams. Then, after about one RTT, SubmitGoAway().
   void SubmitShutdownNotice();
-  // GOAWAY with the last processed stream id. kNoError: open streams finish, then WantsClose().
-  // Any other code ends the connection (status() turns not ok).
+  // GOAWAY with the last processed stream id. kNoError: open streams finish, then WantsClose();
+  // requests on higher stream ids that were already on their way are refused (kRefusedStream,
+  // never delivered), as the GOAWAY told the client they were not processed. Any other code ends
+  // the connection (status() turns not ok).
   void SubmitGoAway(ErrorCode error_code);
   void SubmitPing(uint64_t opaque);
   // The owner's keepalive PING went unanswered: counts keepalive_timeout and ends the connection.
@@ -316,7 +318,8 @@ class Session {
   bool goaway_received_ = false;
   bool peer_settings_received_ = false;
   bool goaway_submitted_ = false;
-  int32_t goaway_last_stream_id_ = 0;
+  int32_t goaway_last_stream_id_ = 0;       // of the peer's GOAWAY
+  int32_t sent_goaway_last_stream_id_ = 0;  // of ours (SubmitGoAway, kNoError)
   int in_library_ = 0;        // > 0 while inside nghttp2 (callbacks may run)
   std::string error_detail_;  // backs status_.reason when it comes from nghttp2's GOAWAY
 

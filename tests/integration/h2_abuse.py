@@ -4,15 +4,17 @@
   h2_abuse.py PORT CASE [COUNT [PATH]]
 
 CASE is one of rapid_reset, continuation_flood, settings_flood, ping_flood, empty_data_flood,
-window_update_flood, priority_flood, header_bomb, stream_limit, sequential (not abuse: COUNT
-requests one after another, as a keep-alive client sends them), and the HTTP/2 to HTTP/1.1
+window_update_flood, priority_flood, header_bomb, stream_limit, sequential and burst (not abuse:
+COUNT requests one after another, as a keep-alive client sends them, or all in one write), and
+the HTTP/2 to HTTP/1.1
 smuggling attempts smuggle_cl, smuggle_te, smuggle_crlf, smuggle_path_space, uppercase_name
 (one request each, which must never reach an HTTP/1.1 upstream as sent). The script writes raw frames (no HTTP/2 library,
 so nothing "helps"), stops when the peer closes, then reads what the peer sent until EOF or a
 10 s limit, and prints one JSON line:
 
   {"case": ..., "sent": frames sent, "closed": peer closed the connection,
-   "goaway": GOAWAY error code or null, "goaway_debug": its debug data, "rst_streams": count,
+   "goaway": GOAWAY error code or null, "goaway_debug": its debug data, "goaway_last_stream":
+   its last stream ID (the last GOAWAY's; absent without one), "rst_streams": count,
    "responses": HEADERS frames received}
 
 Used by tests/integration/http2_proxy_test.cc; runnable by hand against any h2c server.
@@ -143,6 +145,7 @@ class Peer:
                 break
             payload = buffer[9:9 + length]
             if kind == GOAWAY and length >= 8:
+                result["goaway_last_stream"] = struct.unpack(">I", payload[:4])[0] & 0x7FFFFFFF
                 result["goaway"] = struct.unpack(">I", payload[4:8])[0]
                 result["goaway_debug"] = payload[8:].decode("latin-1")
             elif kind == RST_STREAM:
@@ -236,6 +239,10 @@ def run(port, case, count):
         for _ in range(count):
             peer.send(frame(HEADERS, END_HEADERS, stream, request_block(b"POST")))
             stream += 2
+    elif case == "burst":
+        # COUNT requests in one write, as a client with that many ready sends them.
+        peer.send(b"".join(frame(HEADERS, END_HEADERS | END_STREAM, stream + 2 * i, request_block())
+                           for i in range(count)), frames=count)
     elif case == "sequential":
         # Each request after the previous response ended; none after a GOAWAY.
         for _ in range(count):
@@ -247,7 +254,7 @@ def run(port, case, count):
     else:
         print("unknown case " + case, file=sys.stderr)
         return 2
-    quick = (case in ("header_bomb", "stream_limit", "uppercase_name", "sequential") or
+    quick = (case in ("header_bomb", "stream_limit", "uppercase_name", "sequential", "burst") or
              case.startswith("smuggle_"))
     result = peer.drain(limit=1.5 if quick else 10.0)
     result["case"] = case

@@ -621,11 +621,32 @@ TEST_F(Http2ProxyTest, AClientConnectionDrainsAtMaxRequestsPerConnection) {
   ASSERT_TRUE(verdict.ok()) << run.output;
   EXPECT_EQ(verdict->Find("responses")->AsUint64(), 3u) << run.output;
   EXPECT_EQ(verdict->Find("goaway")->AsUint64(), 0u) << run.output;
+  EXPECT_EQ(verdict->Find("goaway_last_stream")->AsUint64(), 5u) << run.output;  // the third
   EXPECT_EQ(verdict->Find("rst_streams")->AsUint64(), 0u) << run.output;
   EXPECT_TRUE(verdict->Find("closed")->bool_value()) << run.output;
   EXPECT_EQ(Stat("http.limited.downstream_cx_max_requests_reached"), 1u);
   EXPECT_EQ(Stat("http.limited.downstream_rq_2xx"), 3u);
   EXPECT_EQ(Stat("http.limited.downstream_cx_drain_close"), 0u);  // not a server drain
+}
+
+// Five requests in one write to listener "limited": the third makes weir send GOAWAY (last
+// stream 5); the two behind it, read in the same batch, are refused (REFUSED_STREAM: the client
+// may retry them elsewhere) rather than served on a connection that said it would not.
+TEST_F(Http2ProxyTest, StreamsBeyondTheGoawayAreRefusedNotServed) {
+  absl::StatusOr<uint16_t> limited = proxy_->ListenerPort("limited");
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  WriteFileByRename(docroot_ + "/small", "small");
+  CommandResult run =
+      RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
+                              "/tests/integration/h2_abuse.py ", *limited, " burst 5 /small"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
+  ASSERT_TRUE(verdict.ok()) << run.output;
+  EXPECT_EQ(verdict->Find("responses")->AsUint64(), 3u) << run.output;
+  EXPECT_EQ(verdict->Find("goaway_last_stream")->AsUint64(), 5u) << run.output;
+  EXPECT_EQ(verdict->Find("rst_streams")->AsUint64(), 2u) << run.output;
+  EXPECT_TRUE(verdict->Find("closed")->bool_value()) << run.output;
+  EXPECT_EQ(Stat("cluster.nghttpd_rotating.upstream_rq_total"), 3u);
 }
 
 // Cluster "nghttpd_rotating" opens at most 2 streams per connection: five requests in a row take
