@@ -324,12 +324,17 @@ void Http2DownstreamConnection::ArmIdle() {
   if (closed_ || serving_ > 0) return;
   const xds::HttpConnectionManagerConfig& hcm = listener_->config->http;
   absl::Duration idle = hcm.idle_timeout;
+  // Draining: a second for requests that crossed the shutdown notice, at most until the final
+  // GOAWAY is due.
   if (draining_) idle = std::min(idle, absl::Seconds(1));
   if (idle <= absl::ZeroDuration()) {
     Disarm();
     return;
   }
-  ArmAt(worker_.coarse_now() + DeadlineSweeper::kTick + absl::ToChronoNanoseconds(idle));
+  Clock::time_point at =
+      worker_.coarse_now() + DeadlineSweeper::kTick + absl::ToChronoNanoseconds(idle);
+  if (draining_) at = std::min(at, final_goaway_due_);
+  ArmAt(at);
 }
 
 void Http2DownstreamConnection::OnDeadline() {
@@ -338,7 +343,16 @@ void Http2DownstreamConnection::OnDeadline() {
     socket_.close(ignored);  // the last frames did not get out in time
     return;
   }
-  if (serving_ > 0) return;
+  if (serving_ > 0) {
+    // drain_timeout after the shutdown notice, with streams still running: the final GOAWAY now
+    // (no new streams); they finish, then the connection closes.
+    if (draining_) {
+      session_.SubmitGoAway(http2::ErrorCode::kNoError);
+      ExportStats();
+      Flush();
+    }
+    return;
+  }
   // Idle (or drained): say goodbye and stop reading.
   if (!draining_) listener_->http->downstream_cx_idle_timeout.Inc();
   session_.SubmitGoAway(http2::ErrorCode::kNoError);
@@ -357,10 +371,19 @@ void Http2DownstreamConnection::OnDrain() {
 void Http2DownstreamConnection::StartDrain() {
   if (draining_) return;
   draining_ = true;
-  session_.SubmitGoAway(http2::ErrorCode::kNoError);
+  // Envoy's sequence: a GOAWAY announcing no limit (the shutdown notice) so that the client stops
+  // opening streams while those already on their way are still served, and the final GOAWAY
+  // drain_timeout later, or once the connection is idle (ArmIdle).
+  final_goaway_due_ = worker_.coarse_now() + DeadlineSweeper::kTick +
+                      absl::ToChronoNanoseconds(listener_->config->http.drain_timeout);
+  session_.SubmitShutdownNotice();
   ExportStats();
   Flush();
-  ArmIdle();
+  if (serving_ > 0) {
+    ArmAt(final_goaway_due_);
+  } else {
+    ArmIdle();
+  }
 }
 
 void Http2DownstreamConnection::Abort() {
@@ -404,7 +427,12 @@ void Http2DownstreamConnection::OnRequestHeaders(int32_t stream_id,
   if (end_stream) stream->AddData("", true);
   streams_[stream_id] = stream;
   ++serving_;
-  Disarm();  // busy: no idle timeout
+  // Busy: no idle timeout; while draining, the final GOAWAY stays due.
+  if (draining_) {
+    ArmAt(final_goaway_due_);
+  } else {
+    Disarm();
+  }
   const auto& max_requests = listener_->config->http.max_requests_per_connection;
   if (max_requests.has_value() && ++requests_ == *max_requests) {
     // Like Envoy, approximate under concurrency: streams the client opened before it reads the
@@ -549,7 +577,9 @@ Task<void> Http2DownstreamConnection::ServeStream(std::shared_ptr<Stream> stream
   if (--serving_ == 0) {
     streams_done_.Notify();
     ArmIdle();
-    if (draining_ && !closed_) OnDeadline();  // drained: nothing left to finish
+    // Drained after the final GOAWAY: nothing left to finish. (After only the notice, ArmIdle's
+    // grace keeps serving requests that crossed it.)
+    if (draining_ && !closed_ && session_.goaway_submitted()) OnDeadline();
   }
 }
 

@@ -74,7 +74,8 @@ class Http2DownstreamConnection : public http2::SessionVisitor, public Deadline 
   void Flush();
   void ExportStats();
   void ArmIdle();
-  // GOAWAY (NO_ERROR); the connection closes once its streams finished.
+  // Shutdown notice now, final GOAWAY after drain_timeout or when idle; then the connection
+  // closes once its streams finished.
   void StartDrain();
   // The stream's owners are the map and its ServeStream coroutine; callers use it at once.
   Stream* Find(int32_t stream_id) const;
@@ -97,6 +98,7 @@ class Http2DownstreamConnection : public http2::SessionVisitor, public Deadline 
   int serving_ = 0;  // stream coroutines still running
   uint32_t requests_ = 0;  // streams started, for max_requests_per_connection
   std::chrono::steady_clock::time_point opened_;
+  std::chrono::steady_clock::time_point final_goaway_due_;  // while draining
   bool closed_ = false;
   bool draining_ = false;
   bool write_failed_ = false;

@@ -251,6 +251,8 @@ class Session {
   // never delivered), as the GOAWAY told the client they were not processed. Any other code ends
   // the connection (status() turns not ok).
   void SubmitGoAway(ErrorCode error_code);
+  // A GOAWAY (not just the shutdown notice) went to nghttp2.
+  bool goaway_submitted() const { return goaway_submitted_; }
   void SubmitPing(uint64_t opaque);
   // The owner's keepalive PING went unanswered: counts keepalive_timeout and ends the connection.
   void OnKeepaliveTimeout();

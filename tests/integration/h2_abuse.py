@@ -14,7 +14,8 @@ so nothing "helps"), stops when the peer closes, then reads what the peer sent u
 
   {"case": ..., "sent": frames sent, "closed": peer closed the connection,
    "goaway": GOAWAY error code or null, "goaway_debug": its debug data, "goaway_last_stream":
-   its last stream ID (the last GOAWAY's; absent without one), "rst_streams": count,
+   its last stream ID (the last GOAWAY's; absent without one), "goaways": GOAWAY frames (a
+   shutdown notice and the final one make 2), "rst_streams": count,
    "responses": HEADERS frames received}
 
 Used by tests/integration/http2_proxy_test.cc; runnable by hand against any h2c server.
@@ -121,8 +122,8 @@ class Peer:
 
     def drain(self, limit=10.0):
         """Reads frames until EOF (or `limit` seconds) and summarises them."""
-        result = {"closed": False, "goaway": None, "goaway_debug": "", "rst_streams": 0,
-                  "responses": 0}
+        result = {"closed": False, "goaway": None, "goaway_debug": "", "goaways": 0,
+                  "rst_streams": 0, "responses": 0}
         buffer = self.received
         deadline = time.time() + limit
         self.sock.settimeout(0.2)
@@ -145,6 +146,7 @@ class Peer:
                 break
             payload = buffer[9:9 + length]
             if kind == GOAWAY and length >= 8:
+                result["goaways"] += 1
                 result["goaway_last_stream"] = struct.unpack(">I", payload[:4])[0] & 0x7FFFFFFF
                 result["goaway"] = struct.unpack(">I", payload[4:8])[0]
                 result["goaway_debug"] = payload[8:].decode("latin-1")
@@ -254,9 +256,8 @@ def run(port, case, count):
     else:
         print("unknown case " + case, file=sys.stderr)
         return 2
-    quick = (case in ("header_bomb", "stream_limit", "uppercase_name", "sequential", "burst") or
-             case.startswith("smuggle_"))
-    result = peer.drain(limit=1.5 if quick else 10.0)
+    quick = case in ("header_bomb", "stream_limit", "uppercase_name") or case.startswith("smuggle_")
+    result = peer.drain(limit=1.5 if quick else 3.0 if case in ("sequential", "burst") else 10.0)
     result["case"] = case
     result["sent"] = peer.sent
     print(json.dumps(result))

@@ -42,8 +42,9 @@ using ::testing::HasSubstr;
 // the prefix rewritten to "/"; /silent (route timeout 0.3 s) to an HTTP/2 cluster whose server
 // completes the TCP handshake and then never says a word (not even SETTINGS); /raw to an
 // HTTP/1.1 cluster whose listener a test accepts from and answers by hand. Listener "limited"
-// (max_requests_per_connection 3) sends everything to nghttpd through cluster
-// "nghttpd_rotating", whose connections each carry at most 2 streams.
+// (max_requests_per_connection 3, drain_timeout 0.5 s) sends /hang to "silent" without a
+// timeout, everything else to nghttpd through cluster "nghttpd_rotating", whose connections each
+// carry at most 2 streams.
 constexpr char kConfig[] = R"(
 admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
 static_resources:
@@ -84,8 +85,16 @@ static_resources:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: limited
           common_http_protocol_options: {max_requests_per_connection: 3}
+          drain_timeout: 0.5s
           route_config:
-            virtual_hosts: [{name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: nghttpd_rotating}}]}]
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: {prefix: /hang}
+                route: {cluster: silent, timeout: 0s}
+              - match: {prefix: /}
+                route: {cluster: nghttpd_rotating}
           http_filters:
           - name: envoy.filters.http.router
             typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
@@ -607,8 +616,9 @@ TEST_F(Http2ProxyTest, StreamsOverTheConcurrencyLimitAreRefused) {
       << v1_->requests_received();
 }
 
-// Listener "limited" allows 3 requests per connection: after the third, GOAWAY (NO_ERROR); the
-// client sends no more, gets all three responses, and the connection closes.
+// Listener "limited" allows 3 requests per connection. The third brings Envoy's drain sequence:
+// a shutdown notice (GOAWAY with the highest stream id), so the client opens no more streams,
+// then once the connection is idle the final GOAWAY naming stream 5, and the close.
 TEST_F(Http2ProxyTest, AClientConnectionDrainsAtMaxRequestsPerConnection) {
   absl::StatusOr<uint16_t> limited = proxy_->ListenerPort("limited");
   ASSERT_TRUE(limited.ok()) << limited.status();
@@ -620,6 +630,7 @@ TEST_F(Http2ProxyTest, AClientConnectionDrainsAtMaxRequestsPerConnection) {
   absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
   ASSERT_TRUE(verdict.ok()) << run.output;
   EXPECT_EQ(verdict->Find("responses")->AsUint64(), 3u) << run.output;
+  EXPECT_EQ(verdict->Find("goaways")->AsUint64(), 2u) << run.output;
   EXPECT_EQ(verdict->Find("goaway")->AsUint64(), 0u) << run.output;
   EXPECT_EQ(verdict->Find("goaway_last_stream")->AsUint64(), 5u) << run.output;  // the third
   EXPECT_EQ(verdict->Find("rst_streams")->AsUint64(), 0u) << run.output;
@@ -629,10 +640,9 @@ TEST_F(Http2ProxyTest, AClientConnectionDrainsAtMaxRequestsPerConnection) {
   EXPECT_EQ(Stat("http.limited.downstream_cx_drain_close"), 0u);  // not a server drain
 }
 
-// Five requests in one write to listener "limited": the third makes weir send GOAWAY (last
-// stream 5); the two behind it, read in the same batch, are refused (REFUSED_STREAM: the client
-// may retry them elsewhere) rather than served on a connection that said it would not.
-TEST_F(Http2ProxyTest, StreamsBeyondTheGoawayAreRefusedNotServed) {
+// Five requests in one write: the third triggers the shutdown notice, and the two behind it,
+// which crossed it, are still served; the final GOAWAY then names stream 9.
+TEST_F(Http2ProxyTest, RequestsCrossingTheShutdownNoticeAreServed) {
   absl::StatusOr<uint16_t> limited = proxy_->ListenerPort("limited");
   ASSERT_TRUE(limited.ok()) << limited.status();
   WriteFileByRename(docroot_ + "/small", "small");
@@ -642,11 +652,29 @@ TEST_F(Http2ProxyTest, StreamsBeyondTheGoawayAreRefusedNotServed) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
   ASSERT_TRUE(verdict.ok()) << run.output;
-  EXPECT_EQ(verdict->Find("responses")->AsUint64(), 3u) << run.output;
-  EXPECT_EQ(verdict->Find("goaway_last_stream")->AsUint64(), 5u) << run.output;
-  EXPECT_EQ(verdict->Find("rst_streams")->AsUint64(), 2u) << run.output;
+  EXPECT_EQ(verdict->Find("responses")->AsUint64(), 5u) << run.output;
+  EXPECT_EQ(verdict->Find("goaways")->AsUint64(), 2u) << run.output;
+  EXPECT_EQ(verdict->Find("goaway_last_stream")->AsUint64(), 9u) << run.output;
+  EXPECT_EQ(verdict->Find("rst_streams")->AsUint64(), 0u) << run.output;
   EXPECT_TRUE(verdict->Find("closed")->bool_value()) << run.output;
-  EXPECT_EQ(Stat("cluster.nghttpd_rotating.upstream_rq_total"), 3u);
+  EXPECT_EQ(Stat("cluster.nghttpd_rotating.upstream_rq_2xx"), 5u);
+}
+
+// Streams that never finish (an upstream that never answers, no route timeout): the final GOAWAY
+// still comes at drain_timeout (0.5 s), naming the streams in flight, which go on.
+TEST_F(Http2ProxyTest, TheFinalGoawayComesAtDrainTimeoutWhileStreamsRun) {
+  absl::StatusOr<uint16_t> limited = proxy_->ListenerPort("limited");
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  CommandResult run =
+      RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
+                              "/tests/integration/h2_abuse.py ", *limited, " burst 3 /hang"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
+  ASSERT_TRUE(verdict.ok()) << run.output;
+  EXPECT_EQ(verdict->Find("responses")->AsUint64(), 0u) << run.output;
+  EXPECT_EQ(verdict->Find("goaways")->AsUint64(), 2u) << run.output;
+  EXPECT_EQ(verdict->Find("goaway_last_stream")->AsUint64(), 5u) << run.output;
+  EXPECT_FALSE(verdict->Find("closed")->bool_value()) << run.output;  // its streams still run
 }
 
 // Cluster "nghttpd_rotating" opens at most 2 streams per connection: five requests in a row take

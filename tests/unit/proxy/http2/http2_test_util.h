@@ -57,8 +57,11 @@ class RecordingVisitor : public SessionVisitor {
   // When set, body bytes are consumed (window returned) as soon as they arrive.
   bool auto_consume = true;
   Session* session = nullptr;  // for auto_consume
+  // When set, the request headers of this stream make the session SubmitGoAway(kNoError).
+  int32_t goaway_on_request = 0;
 
   void OnRequestHeaders(int32_t id, const RequestHeaders& request, bool end_stream) override {
+    if (id == goaway_on_request && session != nullptr) session->SubmitGoAway(ErrorCode::kNoError);
     StreamLog& log = streams[id];
     log.method = std::string(request.method);
     log.scheme = std::string(request.scheme);

@@ -376,6 +376,26 @@ TEST(Http2SessionTest, GracefulGoAwayLetsOpenStreamsFinish) {
   EXPECT_EQ(pair.server.stats().goaway_sent, 2u);
 }
 
+// Requests read in the same batch as the one that made the server send GOAWAY, but behind it:
+// the GOAWAY says they were not processed (the client may retry them elsewhere), so they are
+// refused and never reach the server's owner.
+TEST(Http2SessionTest, RequestsBehindOurGoAwayInTheSameReadAreRefused) {
+  SessionPair pair;
+  pair.server_visitor.goaway_on_request = 1;
+  const int32_t first = Open(pair, nullptr, true);
+  const int32_t second = Open(pair, nullptr, true);
+  const int32_t third = Open(pair, nullptr, true);
+  pair.Pump();  // the three HEADERS frames arrive in one Receive
+  EXPECT_EQ(pair.server_visitor.order, (std::vector<int32_t>{first}));
+  ASSERT_EQ(pair.client_visitor.goaways.size(), 1u);
+  EXPECT_EQ(pair.client_visitor.goaways[0].first, first);
+  for (const int32_t id : {second, third}) {
+    EXPECT_TRUE(pair.client_visitor.streams[id].reset) << id;
+    EXPECT_EQ(pair.client_visitor.streams[id].reset_code, ErrorCode::kRefusedStream) << id;
+  }
+  EXPECT_TRUE(pair.server.status().ok);
+}
+
 TEST(Http2SessionTest, GoAwayRefusesStreamsTheServerNeverSaw) {
   SessionPair pair;
   pair.Pump();  // settings exchanged, no streams
