@@ -1,8 +1,9 @@
-// Mutated client byte streams into a server Session, in the spirit of Envoy's codec fuzzing but
-// bounded and seeded (every run is the same; a failure names its seed): whatever arrives, the
-// session ends in a defined state (still OK, or failed with a reason) and never crashes, trips a
-// sanitizer, reports a stream ended twice, or keeps output it cannot hand out. The server answers
-// every request it is given, so the send path runs against the same garbage.
+// Mutated peer traffic into a Session, both roles (a client's bytes into a server, a server's into
+// a client), in the spirit of Envoy's codec fuzzing but bounded and seeded (every run is the same;
+// a failure names its seed): whatever arrives, the session ends in a defined state (still OK, or
+// failed with a reason) and never crashes, trips a sanitizer, reports a stream ended twice, or
+// keeps output it cannot hand out. The server answers every request it is given, so the send path
+// runs against the same garbage.
 
 #include <cstdint>
 #include <random>
