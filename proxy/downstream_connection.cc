@@ -178,6 +178,13 @@ void DownstreamConnection::ArmPhase(Phase phase) {
     // From the worker's tick time, one tick late so a deadline never fires early.
     ArmAt(worker_.coarse_now() + DeadlineSweeper::kTick + ToClock(timeout));
   }
+  // max_connection_duration closes an idle connection when it comes (a busy one after its
+  // response, ShouldClose).
+  const auto& max_duration = hcm.max_connection_duration;
+  if (phase == Phase::kIdle && max_duration.has_value() && *max_duration > absl::ZeroDuration()) {
+    const auto limit = opened_ + DeadlineSweeper::kTick + ToClock(*max_duration);
+    if (!armed() || limit < deadline()) ArmAt(limit);
+  }
   // request_timeout bounds receiving the whole request, however slowly it trickles in.
   if ((phase == Phase::kRequestHeaders || phase == Phase::kRequestBody) &&
       hcm.request_timeout > absl::ZeroDuration()) {
@@ -217,6 +224,10 @@ Task<void> DownstreamConnection::Run() {
     const Result result = co_await HandleRequest();
     if (AtMaxRequests()) {  // the response said `connection: close`
       http.downstream_cx_max_requests_reached.Inc();
+      break;
+    }
+    if (PastMaxDuration()) {  // so did this one
+      http.downstream_cx_max_duration_reached.Inc();
       break;
     }
     if (result == Result::kClose) break;
@@ -320,7 +331,9 @@ Task<bool> DownstreamConnection::ReadRequestHead() {
         listener_->http->downstream_rq_active.Inc();
         co_await SendLocalReply(408, "request timeout");
       } else if (timed_out_.has_value()) {
-        listener_->http->downstream_cx_idle_timeout.Inc();
+        (PastMaxDuration() ? listener_->http->downstream_cx_max_duration_reached
+                           : listener_->http->downstream_cx_idle_timeout)
+            .Inc();
       }
       co_return false;
     }
@@ -350,14 +363,16 @@ bool DownstreamConnection::AtMaxRequests() const {
   return max_requests.has_value() && requests_ >= static_cast<int64_t>(*max_requests);
 }
 
-bool DownstreamConnection::ShouldClose() const {
-  // max_requests_per_connection: the last response says `connection: close`.
-  if (AtMaxRequests()) return true;
+bool DownstreamConnection::PastMaxDuration() const {
   const auto& max_duration = listener_->config->http.max_connection_duration;
-  if (max_duration.has_value() && *max_duration > absl::ZeroDuration() &&
-      worker_.coarse_now() - opened_ >= ToClock(*max_duration)) {
-    return true;  // max_connection_duration: the next response closes the connection
-  }
+  return max_duration.has_value() && *max_duration > absl::ZeroDuration() &&
+         worker_.coarse_now() - opened_ >= ToClock(*max_duration);
+}
+
+bool DownstreamConnection::ShouldClose() const {
+  // max_requests_per_connection and max_connection_duration: the last response says
+  // `connection: close`.
+  if (AtMaxRequests() || PastMaxDuration()) return true;
   return closed_ || listener_gone_ || !request_.keep_alive || !request_complete_ ||
          timed_out_.has_value() ||
          worker_.flags().draining.load(std::memory_order_relaxed) ||

@@ -114,6 +114,8 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   bool ShouldClose() const;
   // The connection served the listener's max_requests_per_connection.
   bool AtMaxRequests() const;
+  // The connection is older than the listener's max_connection_duration.
+  bool PastMaxDuration() const;
   // Takes the worker's current config between requests, unless the listener is gone.
   void RefreshConfig();
 

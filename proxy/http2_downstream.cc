@@ -217,8 +217,12 @@ Task<void> Http2DownstreamConnection::Run() {
   listener_stats.downstream_cx_total.Inc();
   listener_stats.downstream_cx_active.Inc();
 
+  const auto& max_duration = listener_->config->http.max_connection_duration;
+  if (max_duration.has_value() && *max_duration > absl::ZeroDuration()) {
+    max_duration_at_ = opened_ + absl::ToChronoNanoseconds(*max_duration);
+  }
   if (worker_.flags().draining.load(std::memory_order_relaxed)) OnDrain();
-  ArmIdle();
+  ArmDeadline();
   http2::ConnectionStatus status;
   if (!preface_bytes_.empty()) {
     status = session_.Receive(preface_bytes_);
@@ -320,27 +324,38 @@ void Http2DownstreamConnection::ExportStats() {
   }
 }
 
-void Http2DownstreamConnection::ArmIdle() {
-  if (closed_ || serving_ > 0) return;
+void Http2DownstreamConnection::ArmDeadline() {
+  if (closed_) return;
   const xds::HttpConnectionManagerConfig& hcm = listener_->config->http;
-  absl::Duration idle = hcm.idle_timeout;
-  // Draining: a second for requests that crossed the shutdown notice, at most until the final
-  // GOAWAY is due.
-  if (draining_) idle = std::min(idle, absl::Seconds(1));
-  if (idle <= absl::ZeroDuration()) {
-    Disarm();
-    return;
+  // One tick late, so that a deadline never fires early.
+  const Clock::time_point now = worker_.coarse_now() + DeadlineSweeper::kTick;
+  Clock::time_point at = Clock::time_point::max();
+  if (draining_) {
+    // The final GOAWAY: drain_timeout after the notice, or a second (for requests that crossed
+    // the notice) after the last stream.
+    at = final_goaway_due_;
+    if (serving_ == 0) at = std::min(at, now + std::chrono::seconds(1));
+  } else if (serving_ == 0 && hcm.idle_timeout > absl::ZeroDuration()) {
+    at = now + absl::ToChronoNanoseconds(hcm.idle_timeout);
   }
-  Clock::time_point at =
-      worker_.coarse_now() + DeadlineSweeper::kTick + absl::ToChronoNanoseconds(idle);
-  if (draining_) at = std::min(at, final_goaway_due_);
-  ArmAt(at);
+  duration_due_ = !draining_ && max_duration_at_.has_value() && *max_duration_at_ <= at;
+  if (duration_due_) at = *max_duration_at_;
+  if (at == Clock::time_point::max()) {
+    Disarm();
+  } else {
+    ArmAt(at);
+  }
 }
 
 void Http2DownstreamConnection::OnDeadline() {
   boost::system::error_code ignored;
   if (closed_) {
     socket_.close(ignored);  // the last frames did not get out in time
+    return;
+  }
+  if (duration_due_) {
+    listener_->http->downstream_cx_max_duration_reached.Inc();
+    StartDrain();
     return;
   }
   if (serving_ > 0) {
@@ -373,17 +388,13 @@ void Http2DownstreamConnection::StartDrain() {
   draining_ = true;
   // Envoy's sequence: a GOAWAY announcing no limit (the shutdown notice) so that the client stops
   // opening streams while those already on their way are still served, and the final GOAWAY
-  // drain_timeout later, or once the connection is idle (ArmIdle).
+  // drain_timeout later, or once the connection is idle (ArmDeadline).
   final_goaway_due_ = worker_.coarse_now() + DeadlineSweeper::kTick +
                       absl::ToChronoNanoseconds(listener_->config->http.drain_timeout);
   session_.SubmitShutdownNotice();
   ExportStats();
   Flush();
-  if (serving_ > 0) {
-    ArmAt(final_goaway_due_);
-  } else {
-    ArmIdle();
-  }
+  ArmDeadline();
 }
 
 void Http2DownstreamConnection::Abort() {
@@ -427,12 +438,7 @@ void Http2DownstreamConnection::OnRequestHeaders(int32_t stream_id,
   if (end_stream) stream->AddData("", true);
   streams_[stream_id] = stream;
   ++serving_;
-  // Busy: no idle timeout; while draining, the final GOAWAY stays due.
-  if (draining_) {
-    ArmAt(final_goaway_due_);
-  } else {
-    Disarm();
-  }
+  ArmDeadline();  // busy: no idle timeout
   const auto& max_requests = listener_->config->http.max_requests_per_connection;
   if (max_requests.has_value() && ++requests_ == *max_requests) {
     // Like Envoy, approximate under concurrency: streams the client opened before it reads the
@@ -576,9 +582,9 @@ Task<void> Http2DownstreamConnection::ServeStream(std::shared_ptr<Stream> stream
   http.downstream_rq_active.Dec();
   if (--serving_ == 0) {
     streams_done_.Notify();
-    ArmIdle();
-    // Drained after the final GOAWAY: nothing left to finish. (After only the notice, ArmIdle's
-    // grace keeps serving requests that crossed it.)
+    ArmDeadline();
+    // Drained after the final GOAWAY: nothing left to finish. (After only the notice,
+    // ArmDeadline's grace keeps serving requests that crossed it.)
     if (draining_ && !closed_ && session_.goaway_submitted()) OnDeadline();
   }
 }

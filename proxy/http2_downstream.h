@@ -18,6 +18,7 @@
 // streams in flight finish, new ones are refused, and the connection closes.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -73,7 +74,9 @@ class Http2DownstreamConnection : public http2::SessionVisitor, public Deadline 
   // Sends the output queued by anything done since (see WriteOutput).
   void Flush();
   void ExportStats();
-  void ArmIdle();
+  // The connection's one deadline, whichever is due first: the idle timeout (no stream
+  // running), max_connection_duration (starts the drain), and while draining the final GOAWAY.
+  void ArmDeadline();
   // Shutdown notice now, final GOAWAY after drain_timeout or when idle; then the connection
   // closes once its streams finished.
   void StartDrain();
@@ -99,6 +102,8 @@ class Http2DownstreamConnection : public http2::SessionVisitor, public Deadline 
   uint32_t requests_ = 0;  // streams started, for max_requests_per_connection
   std::chrono::steady_clock::time_point opened_;
   std::chrono::steady_clock::time_point final_goaway_due_;  // while draining
+  std::optional<std::chrono::steady_clock::time_point> max_duration_at_;
+  bool duration_due_ = false;  // the armed deadline is max_connection_duration
   bool closed_ = false;
   bool draining_ = false;
   bool write_failed_ = false;

@@ -164,6 +164,7 @@ HttpStats::HttpStats(const StatScope& s)
       downstream_cx_idle_timeout(s.C("downstream_cx_idle_timeout")),
       downstream_cx_drain_close(s.C("downstream_cx_drain_close")),
       downstream_cx_max_requests_reached(s.C("downstream_cx_max_requests_reached")),
+      downstream_cx_max_duration_reached(s.C("downstream_cx_max_duration_reached")),
       downstream_rq_timeout(s.C("downstream_rq_timeout")),
       downstream_rq_idle_timeout(s.C("downstream_rq_idle_timeout")),
       downstream_rq_header_timeout(s.C("downstream_rq_header_timeout")),

@@ -139,6 +139,7 @@ struct HttpStats {
   stats::Counter& downstream_cx_idle_timeout;
   stats::Counter& downstream_cx_drain_close;
   stats::Counter& downstream_cx_max_requests_reached;
+  stats::Counter& downstream_cx_max_duration_reached;
   stats::Counter& downstream_rq_timeout;
   stats::Counter& downstream_rq_idle_timeout;
   stats::Counter& downstream_rq_header_timeout;

@@ -42,7 +42,8 @@ using ::testing::HasSubstr;
 // the prefix rewritten to "/"; /silent (route timeout 0.3 s) to an HTTP/2 cluster whose server
 // completes the TCP handshake and then never says a word (not even SETTINGS); /raw to an
 // HTTP/1.1 cluster whose listener a test accepts from and answers by hand. Listener "limited"
-// (max_requests_per_connection 3, drain_timeout 0.5 s) sends /hang to "silent" without a
+// (max_requests_per_connection 3, max_connection_duration 1 s, drain_timeout 0.5 s) sends /hang
+// to "silent" without a
 // timeout, everything else to nghttpd through cluster "nghttpd_rotating", whose connections each
 // carry at most 2 streams.
 constexpr char kConfig[] = R"(
@@ -84,7 +85,7 @@ static_resources:
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: limited
-          common_http_protocol_options: {max_requests_per_connection: 3}
+          common_http_protocol_options: {max_requests_per_connection: 3, max_connection_duration: 1s}
           drain_timeout: 0.5s
           route_config:
             virtual_hosts:
@@ -675,6 +676,28 @@ TEST_F(Http2ProxyTest, TheFinalGoawayComesAtDrainTimeoutWhileStreamsRun) {
   EXPECT_EQ(verdict->Find("goaways")->AsUint64(), 2u) << run.output;
   EXPECT_EQ(verdict->Find("goaway_last_stream")->AsUint64(), 5u) << run.output;
   EXPECT_FALSE(verdict->Find("closed")->bool_value()) << run.output;  // its streams still run
+}
+
+// An HTTP/2 connection that reaches max_connection_duration (1 s) drains: the shutdown notice,
+// then (idle) the final GOAWAY and the close.
+TEST_F(Http2ProxyTest, AClientConnectionDrainsAtMaxConnectionDuration) {
+  absl::StatusOr<uint16_t> limited = proxy_->ListenerPort("limited");
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  WriteFileByRename(docroot_ + "/small", "small");
+  const absl::Time start = absl::Now();
+  CommandResult run =
+      RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
+                              "/tests/integration/h2_abuse.py ", *limited, " sequential 1 /small"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_GE(absl::Now() - start, absl::Seconds(1));
+  absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
+  ASSERT_TRUE(verdict.ok()) << run.output;
+  EXPECT_EQ(verdict->Find("responses")->AsUint64(), 1u) << run.output;
+  EXPECT_EQ(verdict->Find("goaways")->AsUint64(), 2u) << run.output;
+  EXPECT_EQ(verdict->Find("goaway_last_stream")->AsUint64(), 1u) << run.output;
+  EXPECT_TRUE(verdict->Find("closed")->bool_value()) << run.output;
+  EXPECT_EQ(Stat("http.limited.downstream_cx_max_duration_reached"), 1u);
+  EXPECT_EQ(Stat("http.limited.downstream_cx_idle_timeout"), 0u);
 }
 
 // Cluster "nghttpd_rotating" opens at most 2 streams per connection: five requests in a row take

@@ -297,6 +297,36 @@ TEST_P(ProxyTest, ListenerMaxRequestsPerConnectionClosesAfterTheLastResponse) {
   EXPECT_EQ(Stat("http.ingress.downstream_cx_max_requests_reached"), 0u);
 }
 
+TEST_P(ProxyTest, MaxConnectionDurationClosesIdleConnectionsAndEndsBusyOnes) {
+  StartProxy("common_http_protocol_options: {max_connection_duration: 0.5s}");
+  // Idle when the time is up: closed then, not at the idle timeout (1 h).
+  absl::StatusOr<RawConnection> idle = RawConnection::Connect(port_);
+  ASSERT_TRUE(idle.ok()) << idle.status();
+  const absl::Time opened = absl::Now();
+  ASSERT_TRUE(idle->Send(BuildRequest("GET", "/v1", {{"host", "x"}})).ok());
+  HttpResult first = idle->ReadResponse();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->connection_closed_after);
+  EXPECT_TRUE(idle->IsClosedByPeer(absl::Seconds(3)));
+  const absl::Duration lived = absl::Now() - opened;
+  EXPECT_GE(lived, absl::Milliseconds(450));
+  EXPECT_LT(lived, absl::Milliseconds(1500));
+  EXPECT_EQ(Stat("http.ingress.downstream_cx_max_duration_reached"), 1u);
+  EXPECT_EQ(Stat("http.ingress.downstream_cx_idle_timeout"), 0u);
+  // Busy when the time is up: the response finishes, says `connection: close`, and the
+  // connection closes.
+  absl::StatusOr<RawConnection> busy = RawConnection::Connect(port_);
+  ASSERT_TRUE(busy.ok()) << busy.status();
+  ASSERT_TRUE(
+      busy->Send(BuildRequest("GET", "/v1", {{"host", "x"}, {"x-test-delay-ms", "800"}})).ok());
+  HttpResult late = busy->ReadResponse();
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_EQ(late->status, 200);
+  EXPECT_EQ(FindHeader(late->headers, "connection"), std::optional<std::string>("close"));
+  EXPECT_TRUE(late->connection_closed_after);
+  EXPECT_EQ(StatEventually("http.ingress.downstream_cx_max_duration_reached", 2), 2u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Workers, ProxyTest, ::testing::Values(1, 2),
                          [](const auto& info) { return absl::StrCat(info.param, "_workers"); });
 
