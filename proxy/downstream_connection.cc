@@ -221,16 +221,16 @@ Task<void> DownstreamConnection::Run() {
 
   while (!closed_) {
     if (!co_await ReadRequestHead()) break;
-    const Result result = co_await HandleRequest();
-    if (AtMaxRequests()) {  // the response said `connection: close`
-      http.downstream_cx_max_requests_reached.Inc();
+    if (co_await HandleRequest() == Result::kClose) {
+      // Counted when the connection's limits were why its response said `connection: close`. (A
+      // duration that ran out after the response left is caught by the idle wait, ArmPhase.)
+      if (AtMaxRequests()) {
+        http.downstream_cx_max_requests_reached.Inc();
+      } else if (PastMaxDuration()) {
+        http.downstream_cx_max_duration_reached.Inc();
+      }
       break;
     }
-    if (PastMaxDuration()) {  // so did this one
-      http.downstream_cx_max_duration_reached.Inc();
-      break;
-    }
-    if (result == Result::kClose) break;
   }
   Disarm();
   if (upstream_ != nullptr) {

@@ -14,8 +14,11 @@
 // size) with its counters exported as Envoy's http2.* stats. A protocol error or tripped limit
 // sends GOAWAY and closes the connection; a head over the header limits gets 431.
 //
-// Draining (SIGTERM, /drain_listeners, the listener removed or changed by LDS) sends GOAWAY: the
-// streams in flight finish, new ones are refused, and the connection closes.
+// Draining (SIGTERM, /drain_listeners, the listener removed or changed by LDS, and the HCM's
+// max_requests_per_connection or max_connection_duration) follows Envoy: a shutdown notice
+// (GOAWAY with the highest stream id), so the client opens no more streams while those already
+// sent are served; the final GOAWAY once the connection is idle or at drain_timeout; the streams
+// in flight finish, and the connection closes.
 
 #include <memory>
 #include <optional>
@@ -44,7 +47,7 @@ class Http2DownstreamConnection : public http2::SessionVisitor, public Deadline 
   // Serves the connection until it closes and every stream's coroutine has finished.
   Task<void> Run();
 
-  // Drain (server drain, listener update): GOAWAY, finish the streams in flight, close.
+  // Drain (server drain, listener update; counted as downstream_cx_drain_close): see above.
   void OnDrain();
   // Closes the socket now (shutdown).
   void Abort();
