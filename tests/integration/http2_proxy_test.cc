@@ -154,9 +154,7 @@ uint16_t UnusedPort() {
   return port;
 }
 
-bool Accepts(uint16_t port) {
-  return RawConnection::Connect(port, absl::Milliseconds(200)).ok();
-}
+bool Accepts(uint16_t port) { return RawConnection::Connect(port, absl::Milliseconds(200)).ok(); }
 
 class Http2ProxyTest : public ::testing::Test {
  protected:
@@ -200,6 +198,11 @@ class Http2ProxyTest : public ::testing::Test {
     auto port = proxy_->ListenerPort("ingress");
     ASSERT_TRUE(port.ok()) << port.status();
     port_ = *port;
+    auto limited = proxy_->ListenerPort("limited");
+    ASSERT_TRUE(limited.ok()) << limited.status();
+    limited_port_ = *limited;
+    // A small file for the scripted clients, which never open their flow-control window.
+    WriteFileByRename(docroot_ + "/small", "small");
   }
 
   void TearDown() override {
@@ -219,6 +222,17 @@ class Http2ProxyTest : public ::testing::Test {
     return value.ok() ? *value : 0;
   }
 
+  // Runs tests/integration/h2_abuse.py against `port` (`args`: its CASE, COUNT and PATH) and
+  // parses its one-line verdict; script_output_ keeps what it printed, for failure messages.
+  absl::StatusOr<JsonValue> RunH2Script(uint16_t port, absl::string_view args) {
+    CommandResult run =
+        RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
+                                "/tests/integration/h2_abuse.py ", port, " ", args));
+    script_output_ = run.output;
+    if (run.exit_code != 0) return absl::InternalError("h2_abuse.py failed");
+    return ParseJson(run.output);
+  }
+
   std::unique_ptr<TestUpstream> v1_;
   std::unique_ptr<TestUpstream> v2_;
   std::unique_ptr<ChildProcess> nghttpd_;
@@ -228,16 +242,18 @@ class Http2ProxyTest : public ::testing::Test {
   std::string docroot_;
   std::unique_ptr<ProxyProcess> proxy_;
   uint16_t port_ = 0;
+  uint16_t limited_port_ = 0;  // listener "limited"
+  std::string script_output_;  // RunH2Script's last
 };
 
 TEST_F(Http2ProxyTest, CurlPriorKnowledgeToHttp1AndHttp2Upstreams) {
   CommandResult h1 = RunCommand(absl::StrCat(
       "curl -sS --http2-prior-knowledge -w '\\n%{http_version} %{http_code}' ", Url("/v1/a")));
   EXPECT_EQ(h1.output, "v1\n2 200");
-  CommandResult h2 = RunCommand(absl::StrCat(
-      "curl -sS --http2-prior-knowledge -o /dev/null -w '%{http_version} %{http_code} "
-      "%{size_download}' ",
-      Url("/h2/file")));
+  CommandResult h2 = RunCommand(
+      absl::StrCat("curl -sS --http2-prior-knowledge -o /dev/null -w '%{http_version} %{http_code} "
+                   "%{size_download}' ",
+                   Url("/h2/file")));
   EXPECT_EQ(h2.output, absl::StrCat("2 200 ", kFileSize));
   // HTTP/1.1 on the same AUTO listener, to the HTTP/2 upstream.
   CommandResult h1_to_h2 = RunCommand(absl::StrCat(
@@ -266,14 +282,15 @@ TEST_F(Http2ProxyTest, AStaleUpstreamConnectionIsRetriedForBodylessRequestsOnly)
   };
 
   uint64_t dropped = drop_next_connection();
-  CommandResult h2 =
-      RunCommand(absl::StrCat("curl -sS --http2-prior-knowledge -w ' %{http_code}' ", Url("/v1/b")));
+  CommandResult h2 = RunCommand(
+      absl::StrCat("curl -sS --http2-prior-knowledge -w ' %{http_code}' ", Url("/v1/b")));
   EXPECT_EQ(h2.output, "v1 200");
   EXPECT_GT(v1_->LastRequest().connection_id, dropped);
   EXPECT_EQ(Stat("cluster.v1.upstream_rq_retry"), 1u);
 
   dropped = drop_next_connection();
-  CommandResult h1 = RunCommand(absl::StrCat("curl -sS --http1.1 -w ' %{http_code}' ", Url("/v1/c")));
+  CommandResult h1 =
+      RunCommand(absl::StrCat("curl -sS --http1.1 -w ' %{http_code}' ", Url("/v1/c")));
   EXPECT_EQ(h1.output, "v1 200");
   EXPECT_GT(v1_->LastRequest().connection_id, dropped);
   EXPECT_EQ(Stat("cluster.v1.upstream_rq_retry"), 2u);
@@ -322,8 +339,8 @@ TEST_F(Http2ProxyTest, NghttpGetsTheFileByteForByte) {
 
 TEST_F(Http2ProxyTest, H2loadToHttp1AndHttp2UpstreamsFailsNothing) {
   for (const std::string path : {"/v1/load", "/h2/file"}) {
-    CommandResult result = RunCommand(
-        absl::StrCat("timeout 60 h2load -n 2000 -c 4 -m 10 ", Url(path)));
+    CommandResult result =
+        RunCommand(absl::StrCat("timeout 60 h2load -n 2000 -c 4 -m 10 ", Url(path)));
     EXPECT_THAT(result.output, HasSubstr("2000 succeeded, 0 failed, 0 errored")) << result.output;
     EXPECT_THAT(result.output, HasSubstr("status codes: 2000 2xx")) << result.output;
   }
@@ -339,8 +356,8 @@ TEST_F(Http2ProxyTest, AnHttp2UpstreamThatNeverAnswersIs504ForEveryClient) {
   CommandResult h1 = RunCommand(absl::StrCat(
       "curl -sS --http1.1 -o /dev/null -w '%{http_code} %{time_total}' ", Url("/silent/1")));
   EXPECT_THAT(h1.output, ::testing::StartsWith("504 ")) << h1.output;
-  CommandResult h2 = RunCommand(absl::StrCat(
-      "timeout 30 h2load -n 8 -c 1 -m 8 ", Url("/silent/2")));
+  CommandResult h2 =
+      RunCommand(absl::StrCat("timeout 30 h2load -n 8 -c 1 -m 8 ", Url("/silent/2")));
   EXPECT_THAT(h2.output, HasSubstr("status codes: 0 2xx, 0 3xx, 0 4xx, 8 5xx")) << h2.output;
   EXPECT_EQ(Stat("cluster.silent.upstream_rq_timeout"), 9u);
   EXPECT_EQ(Stat("http.ingress.downstream_rq_5xx"), 9u);
@@ -352,14 +369,13 @@ TEST_F(Http2ProxyTest, WeightedSplitOverTheStreamsOfOneConnection) {
   // 12 000 requests as 10 concurrent streams on one h2c connection: the share is within 1.5 pp
   // of 20% with four standard deviations to spare (sigma = 0.37 pp).
   constexpr int kRequests = 12000;
-  CommandResult result = RunCommand(
-      absl::StrCat("timeout 120 h2load -n ", kRequests, " -c 1 -m 10 ", Url("/split")));
+  CommandResult result =
+      RunCommand(absl::StrCat("timeout 120 h2load -n ", kRequests, " -c 1 -m 10 ", Url("/split")));
   ASSERT_THAT(result.output, HasSubstr(absl::StrCat(kRequests, " succeeded, 0 failed")))
       << result.output;
   EXPECT_EQ(Stat("http.ingress.downstream_cx_http2_total"), 1u);
-  const double v2_share =
-      static_cast<double>(v2_->requests_received()) / (v1_->requests_received() +
-                                                       v2_->requests_received());
+  const double v2_share = static_cast<double>(v2_->requests_received()) /
+                          (v1_->requests_received() + v2_->requests_received());
   EXPECT_EQ(v1_->requests_received() + v2_->requests_received(), kRequests);
   EXPECT_NEAR(v2_share, 0.20, 0.015);
 }
@@ -380,9 +396,9 @@ TEST_F(Http2ProxyTest, OneGibToASlowReaderInBoundedMemory) {
     size_t at = status.find("VmHWM:");
     ASSERT_NE(at, std::string::npos);
     std::string value = status.substr(at + 6, status.find('\n', at) - at - 6);
-    ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::StripSuffix(
-                                     absl::StripAsciiWhitespace(value), "kB")),
-                                 &peak));
+    ASSERT_TRUE(absl::SimpleAtoi(
+        absl::StripAsciiWhitespace(absl::StripSuffix(absl::StripAsciiWhitespace(value), "kB")),
+        &peak));
   }
   EXPECT_LT(peak - before, 48 * 1024) << "peak " << peak << " KiB, idle " << before << " KiB";
 }
@@ -391,12 +407,11 @@ TEST_F(Http2ProxyTest, OneGibToASlowReaderInBoundedMemory) {
 struct AbuseCase {
   std::string name;
   int count;
-  std::string counter;         // the stat that must move
-  std::optional<int> goaway;   // the GOAWAY code expected, when the client can read it
+  std::string counter;        // the stat that must move
+  std::optional<int> goaway;  // the GOAWAY code expected, when the client can read it
 };
 
-class Http2AbuseTest : public Http2ProxyTest,
-                       public ::testing::WithParamInterface<AbuseCase> {};
+class Http2AbuseTest : public Http2ProxyTest, public ::testing::WithParamInterface<AbuseCase> {};
 
 TEST_P(Http2AbuseTest, ClosesTheConnectionCountsItAndSparesOthers) {
   const AbuseCase& abuse = GetParam();
@@ -408,30 +423,30 @@ TEST_P(Http2AbuseTest, ClosesTheConnectionCountsItAndSparesOthers) {
   const int64_t rss_before = proxy_->RssKb();
   const uint64_t counter_before = Stat(abuse.counter);
 
-  CommandResult run = RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
-                                              "/tests/integration/h2_abuse.py ", port_, " ",
-                                              abuse.name, " ", abuse.count, " /v1/abuse"));
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
-  ASSERT_TRUE(verdict.ok()) << run.output;
-  EXPECT_TRUE(verdict->Find("closed")->bool_value()) << run.output;
+  absl::StatusOr<JsonValue> verdict =
+      RunH2Script(port_, absl::StrCat(abuse.name, " ", abuse.count, " /v1/abuse"));
+  ASSERT_TRUE(verdict.ok()) << verdict.status() << script_output_;
+  EXPECT_TRUE(verdict->Find("closed")->bool_value()) << script_output_;
   if (abuse.goaway.has_value()) {
-    ASSERT_TRUE(verdict->Find("goaway")->is_number()) << run.output;
-    EXPECT_EQ(verdict->Find("goaway")->AsUint64(), static_cast<uint64_t>(*abuse.goaway)) << run.output;
+    ASSERT_TRUE(verdict->Find("goaway")->is_number()) << script_output_;
+    EXPECT_EQ(verdict->Find("goaway")->AsUint64(), static_cast<uint64_t>(*abuse.goaway))
+        << script_output_;
   }
   // Closed early: far fewer frames got in than the script had.
-  EXPECT_LT(verdict->Find("sent")->AsUint64().value_or(abuse.count), static_cast<uint64_t>(abuse.count))
-      << run.output;
+  EXPECT_LT(verdict->Find("sent")->AsUint64().value_or(abuse.count),
+            static_cast<uint64_t>(abuse.count))
+      << script_output_;
   EXPECT_TRUE(WaitUntil([&] { return Stat(abuse.counter) > counter_before; }))
-      << abuse.counter << "\n" << proxy_->Log();
+      << abuse.counter << "\n"
+      << proxy_->Log();
   EXPECT_LT(proxy_->RssKb() - rss_before, 16 * 1024);
 
   ASSERT_TRUE(bystander->Send(BuildRequest("GET", "/v1/after", {{"host", "a"}})).ok());
   HttpResult after = bystander->ReadResponse();
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->body, "v1");
-  CommandResult fresh = RunCommand(absl::StrCat(
-      "curl -sS --http2-prior-knowledge -w ' %{http_version}' ", Url("/v1/fresh")));
+  CommandResult fresh = RunCommand(
+      absl::StrCat("curl -sS --http2-prior-knowledge -w ' %{http_version}' ", Url("/v1/fresh")));
   EXPECT_EQ(fresh.output, "v1 2");
 }
 
@@ -448,8 +463,7 @@ INSTANTIATE_TEST_SUITE_P(
         // weir drains every read's ACKs before the next read (no burst trips nghttp2's own limit).
         AbuseCase{"settings_flood", 1000000, "http2.outbound_control_flood", std::nullopt},
         AbuseCase{"ping_flood", 500000, "http2.outbound_control_flood", std::nullopt},
-        AbuseCase{"empty_data_flood", 100000, "http2.inbound_empty_frames_flood",
-                  kEnhanceYourCalm},
+        AbuseCase{"empty_data_flood", 100000, "http2.inbound_empty_frames_flood", kEnhanceYourCalm},
         AbuseCase{"window_update_flood", 100000, "http2.inbound_window_update_frames_flood",
                   kEnhanceYourCalm},
         AbuseCase{"priority_flood", 100000, "http2.inbound_priority_frames_flood",
@@ -463,12 +477,8 @@ class Http2SmuggleTest : public Http2ProxyTest,
                          public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(Http2SmuggleTest, NothingSmuggledReachesTheHttp1Upstream) {
-  CommandResult run = RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
-                                              "/tests/integration/h2_abuse.py ", port_, " ",
-                                              GetParam(), " 1 /v1/abuse"));
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
-  ASSERT_TRUE(verdict.ok()) << run.output;
+  absl::StatusOr<JsonValue> verdict = RunH2Script(port_, absl::StrCat(GetParam(), " 1 /v1/abuse"));
+  ASSERT_TRUE(verdict.ok()) << verdict.status() << script_output_;
   // Refused one way or another: a reset stream, a connection error, or a local 4xx.
   const bool refused = verdict->Find("rst_streams")->AsUint64().value_or(0) > 0 ||
                        verdict->Find("goaway")->is_number() ||
@@ -483,11 +493,11 @@ TEST_P(Http2SmuggleTest, NothingSmuggledReachesTheHttp1Upstream) {
     EXPECT_LE(v1_->requests_received(), 1u);
     EXPECT_EQ(v1_->LastRequestBodySize(), 0u);
   } else {
-    EXPECT_EQ(v1_->requests_received(), 0u) << run.output;
-    EXPECT_TRUE(refused) << run.output;
+    EXPECT_EQ(v1_->requests_received(), 0u) << script_output_;
+    EXPECT_TRUE(refused) << script_output_;
   }
-  CommandResult fresh = RunCommand(absl::StrCat(
-      "curl -sS --http2-prior-knowledge -w ' %{http_version}' ", Url("/v1/fresh")));
+  CommandResult fresh = RunCommand(
+      absl::StrCat("curl -sS --http2-prior-knowledge -w ' %{http_version}' ", Url("/v1/fresh")));
   EXPECT_EQ(fresh.output, "v1 2");
 }
 
@@ -501,14 +511,10 @@ INSTANTIATE_TEST_SUITE_P(Requests, Http2SmuggleTest,
 TEST_F(Http2ProxyTest, TooManyHeaderFieldsIs431AndTheConnectionSurvives) {
   // 300 cookie crumbs: more fields than the limit of 100, each counted (the "HTTP/2 Bomb").
   const uint64_t before = Stat("http2.header_overflow");
-  CommandResult run = RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
-                                              "/tests/integration/h2_abuse.py ", port_,
-                                              " header_bomb 300 /v1/abuse"));
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
-  ASSERT_TRUE(verdict.ok()) << run.output;
-  EXPECT_EQ(verdict->Find("responses")->AsUint64(), 1u) << run.output;  // the 431
-  EXPECT_FALSE(verdict->Find("closed")->bool_value()) << run.output;
+  absl::StatusOr<JsonValue> verdict = RunH2Script(port_, "header_bomb 300 /v1/abuse");
+  ASSERT_TRUE(verdict.ok()) << verdict.status() << script_output_;
+  EXPECT_EQ(verdict->Find("responses")->AsUint64(), 1u) << script_output_;  // the 431
+  EXPECT_FALSE(verdict->Find("closed")->bool_value()) << script_output_;
   EXPECT_TRUE(WaitUntil([&] { return Stat("http2.header_overflow") == before + 1; }));
   EXPECT_EQ(Stat("http.ingress.downstream_rq_4xx"), 1u);
   EXPECT_EQ(v1_->requests_received(), 0u);  // never forwarded
@@ -605,14 +611,10 @@ TEST_F(Http2ProxyTest, IdleConnectionsCostLittleMemory) {
 TEST_F(Http2ProxyTest, StreamsOverTheConcurrencyLimitAreRefused) {
   // 150 uploads left open on one connection: the first 100 (the default
   // max_concurrent_streams) go upstream, the other 50 are refused, the connection stays.
-  CommandResult run = RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
-                                              "/tests/integration/h2_abuse.py ", port_,
-                                              " stream_limit 150 /v1/open"));
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
-  ASSERT_TRUE(verdict.ok()) << run.output;
-  EXPECT_EQ(verdict->Find("rst_streams")->AsUint64(), 50u) << run.output;
-  EXPECT_FALSE(verdict->Find("closed")->bool_value()) << run.output;
+  absl::StatusOr<JsonValue> verdict = RunH2Script(port_, "stream_limit 150 /v1/open");
+  ASSERT_TRUE(verdict.ok()) << verdict.status() << script_output_;
+  EXPECT_EQ(verdict->Find("rst_streams")->AsUint64(), 50u) << script_output_;
+  EXPECT_FALSE(verdict->Find("closed")->bool_value()) << script_output_;
   EXPECT_TRUE(WaitUntil([&] { return v1_->requests_received() == 100; }))
       << v1_->requests_received();
 }
@@ -621,21 +623,14 @@ TEST_F(Http2ProxyTest, StreamsOverTheConcurrencyLimitAreRefused) {
 // a shutdown notice (GOAWAY with the highest stream id), so the client opens no more streams,
 // then once the connection is idle the final GOAWAY naming stream 5, and the close.
 TEST_F(Http2ProxyTest, AClientConnectionDrainsAtMaxRequestsPerConnection) {
-  absl::StatusOr<uint16_t> limited = proxy_->ListenerPort("limited");
-  ASSERT_TRUE(limited.ok()) << limited.status();
-  WriteFileByRename(docroot_ + "/small", "small");  // the script never opens its flow window
-  CommandResult run =
-      RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
-                              "/tests/integration/h2_abuse.py ", *limited, " sequential 5 /small"));
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
-  ASSERT_TRUE(verdict.ok()) << run.output;
-  EXPECT_EQ(verdict->Find("responses")->AsUint64(), 3u) << run.output;
-  EXPECT_EQ(verdict->Find("goaways")->AsUint64(), 2u) << run.output;
-  EXPECT_EQ(verdict->Find("goaway")->AsUint64(), 0u) << run.output;
-  EXPECT_EQ(verdict->Find("goaway_last_stream")->AsUint64(), 5u) << run.output;  // the third
-  EXPECT_EQ(verdict->Find("rst_streams")->AsUint64(), 0u) << run.output;
-  EXPECT_TRUE(verdict->Find("closed")->bool_value()) << run.output;
+  absl::StatusOr<JsonValue> verdict = RunH2Script(limited_port_, "sequential 5 /small");
+  ASSERT_TRUE(verdict.ok()) << verdict.status() << script_output_;
+  EXPECT_EQ(verdict->Find("responses")->AsUint64(), 3u) << script_output_;
+  EXPECT_EQ(verdict->Find("goaways")->AsUint64(), 2u) << script_output_;
+  EXPECT_EQ(verdict->Find("goaway")->AsUint64(), 0u) << script_output_;
+  EXPECT_EQ(verdict->Find("goaway_last_stream")->AsUint64(), 5u) << script_output_;  // the third
+  EXPECT_EQ(verdict->Find("rst_streams")->AsUint64(), 0u) << script_output_;
+  EXPECT_TRUE(verdict->Find("closed")->bool_value()) << script_output_;
   EXPECT_EQ(Stat("http.limited.downstream_cx_max_requests_reached"), 1u);
   EXPECT_EQ(Stat("http.limited.downstream_rq_2xx"), 3u);
   EXPECT_EQ(Stat("http.limited.downstream_cx_drain_close"), 0u);  // not a server drain
@@ -644,58 +639,38 @@ TEST_F(Http2ProxyTest, AClientConnectionDrainsAtMaxRequestsPerConnection) {
 // Five requests in one write: the third triggers the shutdown notice, and the two behind it,
 // which crossed it, are still served; the final GOAWAY then names stream 9.
 TEST_F(Http2ProxyTest, RequestsCrossingTheShutdownNoticeAreServed) {
-  absl::StatusOr<uint16_t> limited = proxy_->ListenerPort("limited");
-  ASSERT_TRUE(limited.ok()) << limited.status();
-  WriteFileByRename(docroot_ + "/small", "small");
-  CommandResult run =
-      RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
-                              "/tests/integration/h2_abuse.py ", *limited, " burst 5 /small"));
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
-  ASSERT_TRUE(verdict.ok()) << run.output;
-  EXPECT_EQ(verdict->Find("responses")->AsUint64(), 5u) << run.output;
-  EXPECT_EQ(verdict->Find("goaways")->AsUint64(), 2u) << run.output;
-  EXPECT_EQ(verdict->Find("goaway_last_stream")->AsUint64(), 9u) << run.output;
-  EXPECT_EQ(verdict->Find("rst_streams")->AsUint64(), 0u) << run.output;
-  EXPECT_TRUE(verdict->Find("closed")->bool_value()) << run.output;
+  absl::StatusOr<JsonValue> verdict = RunH2Script(limited_port_, "burst 5 /small");
+  ASSERT_TRUE(verdict.ok()) << verdict.status() << script_output_;
+  EXPECT_EQ(verdict->Find("responses")->AsUint64(), 5u) << script_output_;
+  EXPECT_EQ(verdict->Find("goaways")->AsUint64(), 2u) << script_output_;
+  EXPECT_EQ(verdict->Find("goaway_last_stream")->AsUint64(), 9u) << script_output_;
+  EXPECT_EQ(verdict->Find("rst_streams")->AsUint64(), 0u) << script_output_;
+  EXPECT_TRUE(verdict->Find("closed")->bool_value()) << script_output_;
   EXPECT_EQ(Stat("cluster.nghttpd_rotating.upstream_rq_2xx"), 5u);
 }
 
 // Streams that never finish (an upstream that never answers, no route timeout): the final GOAWAY
 // still comes at drain_timeout (0.5 s), naming the streams in flight, which go on.
 TEST_F(Http2ProxyTest, TheFinalGoawayComesAtDrainTimeoutWhileStreamsRun) {
-  absl::StatusOr<uint16_t> limited = proxy_->ListenerPort("limited");
-  ASSERT_TRUE(limited.ok()) << limited.status();
-  CommandResult run =
-      RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
-                              "/tests/integration/h2_abuse.py ", *limited, " burst 3 /hang"));
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
-  ASSERT_TRUE(verdict.ok()) << run.output;
-  EXPECT_EQ(verdict->Find("responses")->AsUint64(), 0u) << run.output;
-  EXPECT_EQ(verdict->Find("goaways")->AsUint64(), 2u) << run.output;
-  EXPECT_EQ(verdict->Find("goaway_last_stream")->AsUint64(), 5u) << run.output;
-  EXPECT_FALSE(verdict->Find("closed")->bool_value()) << run.output;  // its streams still run
+  absl::StatusOr<JsonValue> verdict = RunH2Script(limited_port_, "burst 3 /hang");
+  ASSERT_TRUE(verdict.ok()) << verdict.status() << script_output_;
+  EXPECT_EQ(verdict->Find("responses")->AsUint64(), 0u) << script_output_;
+  EXPECT_EQ(verdict->Find("goaways")->AsUint64(), 2u) << script_output_;
+  EXPECT_EQ(verdict->Find("goaway_last_stream")->AsUint64(), 5u) << script_output_;
+  EXPECT_FALSE(verdict->Find("closed")->bool_value()) << script_output_;  // its streams still run
 }
 
 // An HTTP/2 connection that reaches max_connection_duration (1 s) drains: the shutdown notice,
 // then (idle) the final GOAWAY and the close.
 TEST_F(Http2ProxyTest, AClientConnectionDrainsAtMaxConnectionDuration) {
-  absl::StatusOr<uint16_t> limited = proxy_->ListenerPort("limited");
-  ASSERT_TRUE(limited.ok()) << limited.status();
-  WriteFileByRename(docroot_ + "/small", "small");
   const absl::Time start = absl::Now();
-  CommandResult run =
-      RunCommand(absl::StrCat("timeout 60 /usr/bin/python3 ", WEIR_SOURCE_DIR,
-                              "/tests/integration/h2_abuse.py ", *limited, " sequential 1 /small"));
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+  absl::StatusOr<JsonValue> verdict = RunH2Script(limited_port_, "sequential 1 /small");
+  ASSERT_TRUE(verdict.ok()) << verdict.status() << script_output_;
   EXPECT_GE(absl::Now() - start, absl::Seconds(1));
-  absl::StatusOr<JsonValue> verdict = ParseJson(run.output);
-  ASSERT_TRUE(verdict.ok()) << run.output;
-  EXPECT_EQ(verdict->Find("responses")->AsUint64(), 1u) << run.output;
-  EXPECT_EQ(verdict->Find("goaways")->AsUint64(), 2u) << run.output;
-  EXPECT_EQ(verdict->Find("goaway_last_stream")->AsUint64(), 1u) << run.output;
-  EXPECT_TRUE(verdict->Find("closed")->bool_value()) << run.output;
+  EXPECT_EQ(verdict->Find("responses")->AsUint64(), 1u) << script_output_;
+  EXPECT_EQ(verdict->Find("goaways")->AsUint64(), 2u) << script_output_;
+  EXPECT_EQ(verdict->Find("goaway_last_stream")->AsUint64(), 1u) << script_output_;
+  EXPECT_TRUE(verdict->Find("closed")->bool_value()) << script_output_;
   EXPECT_EQ(Stat("http.limited.downstream_cx_max_duration_reached"), 1u);
   EXPECT_EQ(Stat("http.limited.downstream_cx_idle_timeout"), 0u);
 }
@@ -703,9 +678,7 @@ TEST_F(Http2ProxyTest, AClientConnectionDrainsAtMaxConnectionDuration) {
 // Cluster "nghttpd_rotating" opens at most 2 streams per connection: five requests in a row take
 // three connections, the first two retired (closed once their streams ended).
 TEST_F(Http2ProxyTest, UpstreamHttp2ConnectionsRetireAtMaxRequestsPerConnection) {
-  absl::StatusOr<uint16_t> limited = proxy_->ListenerPort("limited");
-  ASSERT_TRUE(limited.ok()) << limited.status();
-  const std::string url = absl::StrCat("http://127.0.0.1:", *limited, "/file");
+  const std::string url = absl::StrCat("http://127.0.0.1:", limited_port_, "/file");
   CommandResult run = RunCommand(absl::StrCat(
       "for i in 1 2 3 4 5; do curl -sS --http2-prior-knowledge -o /dev/null -w '%{http_code} ' ",
       url, "; done"));
