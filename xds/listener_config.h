@@ -43,6 +43,9 @@ struct Http2ServerConfig {
   uint32_t hpack_table_size = 4096;
   uint32_t max_outbound_frames = 10000;
   uint32_t max_outbound_control_frames = 1000;
+  uint32_t max_consecutive_inbound_frames_with_empty_payload = 1;
+  uint32_t max_inbound_priority_frames_per_stream = 100;
+  uint32_t max_inbound_window_update_frames_per_data_frame_sent = 10;
 };
 
 struct HttpConnectionManagerConfig {

@@ -132,6 +132,20 @@ void TranslateHttp2Server(const core::Http2ProtocolOptions& proto, Http2ServerCo
     config->max_outbound_control_frames = in_range(
         "max_outbound_control_frames", proto.max_outbound_control_frames().value(), 1, 4294967295u);
   }
+  // The inbound flood limits (http2/protocol_constraints.h), with Envoy's ranges.
+  if (proto.has_max_consecutive_inbound_frames_with_empty_payload()) {
+    config->max_consecutive_inbound_frames_with_empty_payload =
+        proto.max_consecutive_inbound_frames_with_empty_payload().value();
+  }
+  if (proto.has_max_inbound_priority_frames_per_stream()) {
+    config->max_inbound_priority_frames_per_stream =
+        proto.max_inbound_priority_frames_per_stream().value();
+  }
+  if (proto.has_max_inbound_window_update_frames_per_data_frame_sent()) {
+    config->max_inbound_window_update_frames_per_data_frame_sent = in_range(
+        "max_inbound_window_update_frames_per_data_frame_sent",
+        proto.max_inbound_window_update_frames_per_data_frame_sent().value(), 1, 4294967295u);
+  }
 }
 
 std::optional<HttpConnectionManagerConfig> TranslateHcm(const hcm::HttpConnectionManager& proto,

@@ -149,6 +149,12 @@ SessionOptions ServerSessionOptions(const xds::HttpConnectionManagerConfig& conf
   options.max_headers_count = config.max_headers_count;
   options.limits.max_outbound_frames = config.http2.max_outbound_frames;
   options.limits.max_outbound_control_frames = config.http2.max_outbound_control_frames;
+  options.limits.max_consecutive_inbound_frames_with_empty_payload =
+      config.http2.max_consecutive_inbound_frames_with_empty_payload;
+  options.limits.max_inbound_priority_frames_per_stream =
+      config.http2.max_inbound_priority_frames_per_stream;
+  options.limits.max_inbound_window_update_frames_per_data_frame_sent =
+      config.http2.max_inbound_window_update_frames_per_data_frame_sent;
   return options;
 }
 

@@ -120,6 +120,35 @@ TEST(BootstrapTest, TranslatesAValidConfig) {
   EXPECT_EQ(snapshot->FindCluster("missing"), nullptr);
 }
 
+TEST(BootstrapTest, Http2ProtocolOptionsForClients) {
+  BootstrapResult result = Load(Config(
+      kOneRoute, kClusterA,
+      "http2_protocol_options: {max_concurrent_streams: 50, initial_stream_window_size: 131072, "
+      "hpack_table_size: 0, max_outbound_frames: 500, max_outbound_control_frames: 50, "
+      "max_consecutive_inbound_frames_with_empty_payload: 3, "
+      "max_inbound_priority_frames_per_stream: 20, "
+      "max_inbound_window_update_frames_per_data_frame_sent: 4}"));
+  ASSERT_TRUE(result.errors.empty()) << absl::StrJoin(result.errors, "\n");
+  const Http2ServerConfig& http2 = result.config->listeners[0].http.http2;
+  EXPECT_EQ(http2.max_concurrent_streams, 50u);
+  EXPECT_EQ(http2.initial_stream_window_size, 131072u);
+  EXPECT_EQ(http2.initial_connection_window_size, 1048576u);  // weir's default
+  EXPECT_EQ(http2.hpack_table_size, 0u);
+  EXPECT_EQ(http2.max_outbound_frames, 500u);
+  EXPECT_EQ(http2.max_outbound_control_frames, 50u);
+  EXPECT_EQ(http2.max_consecutive_inbound_frames_with_empty_payload, 3u);
+  EXPECT_EQ(http2.max_inbound_priority_frames_per_stream, 20u);
+  EXPECT_EQ(http2.max_inbound_window_update_frames_per_data_frame_sent, 4u);
+
+  // Envoy's defaults when unset.
+  BootstrapResult defaults = Load(Config(kOneRoute, kClusterA));
+  ASSERT_TRUE(defaults.errors.empty()) << absl::StrJoin(defaults.errors, "\n");
+  const Http2ServerConfig& unset = defaults.config->listeners[0].http.http2;
+  EXPECT_EQ(unset.max_consecutive_inbound_frames_with_empty_payload, 1u);
+  EXPECT_EQ(unset.max_inbound_priority_frames_per_stream, 100u);
+  EXPECT_EQ(unset.max_inbound_window_update_frames_per_data_frame_sent, 10u);
+}
+
 TEST(BootstrapTest, MaxRequestsPerConnectionOfZeroMeansNoLimit) {
   // For the connection manager, the cluster's protocol options and the cluster's deprecated
   // field alike (Envoy treats 0 as unset).
@@ -318,8 +347,7 @@ std::vector<InvalidCase> InvalidCases() {
   return {
       {"MalformedYaml", "static_resources:\n  clusters: [\n",
        "invalid YAML at line 3, column 1: end of sequence flow not found"},
-      {"WrongScalarType",
-       Config(kOneRoute, "{name: a, per_connection_buffer_limit_bytes: lots}"),
+      {"WrongScalarType", Config(kOneRoute, "{name: a, per_connection_buffer_limit_bytes: lots}"),
        "static_resources.clusters[0].per_connection_buffer_limit_bytes: expected a non-negative "
        "integer, got \"lots\""},
       {"ListenerPortOutOfRange",
@@ -327,6 +355,12 @@ std::vector<InvalidCase> InvalidCases() {
                     "0.0.0.0, port_value: 70000}}\n"),
        "static_resources.listeners[0].address.socket_address.port_value: must be at most 65535, "
        "got 70000"},
+      {"WindowUpdateFloodLimitOfZero",
+       Config(kOneRoute, kClusterA,
+              "http2_protocol_options: {max_inbound_window_update_frames_per_data_frame_sent: 0}"),
+       absl::StrCat(hcm,
+                    ".http2_protocol_options.max_inbound_window_update_frames_per_data_frame_"
+                    "sent: must be between 1 and 4294967295, got 0")},
       {"DuplicateClusterName", Config(kOneRoute, absl::StrCat(kClusterA, ", ", kClusterA)),
        "static_resources.clusters[1].name: duplicate cluster name \"a\" (also "
        "static_resources.clusters[0])"},
@@ -344,14 +378,16 @@ std::vector<InvalidCase> InvalidCases() {
        "static_resources.listeners[0])"},
       {"UnknownField", Config(kOneRoute, "{name: a, colour: blue}"),
        "static_resources.clusters[0].colour: unknown field (not in weir's subset of "
-       "envoy.config.cluster.v3.Cluster) (--allow-unknown-static-fields ignores it with a warning)"},
+       "envoy.config.cluster.v3.Cluster) (--allow-unknown-static-fields ignores it with a "
+       "warning)"},
       {"RefusedMatchFieldEvenWithFlag",
        Config(Route("{match: {prefix: /, runtime_fraction: {default_value: {numerator: 50}}}, "
                     "route: {cluster: a}}"),
               kClusterA),
-       absl::StrCat(route0, ".match.runtime_fraction: not supported by weir, and ignoring it "
-                            "would change which requests or connections the config accepts; "
-                            "refused even with --allow-unknown-static-fields"),
+       absl::StrCat(route0,
+                    ".match.runtime_fraction: not supported by weir, and ignoring it "
+                    "would change which requests or connections the config accepts; "
+                    "refused even with --allow-unknown-static-fields"),
        /*allow_unknown=*/true},
       {"RefusedTlsTransportSocket",
        "static_resources:\n  listeners:\n  - address: {socket_address: {address: 0.0.0.0, "
@@ -363,12 +399,13 @@ std::vector<InvalidCase> InvalidCases() {
       {"MissingRouteAction", Config(Route("{match: {prefix: /}}"), kClusterA),
        absl::StrCat(route0, ": one of route, redirect or direct_response is required")},
       {"MissingPathSpecifier", Config(Route("{match: {}, route: {cluster: a}}"), kClusterA),
-       absl::StrCat(route0,
-                    ".match: one of prefix, path, safe_regex or path_separated_prefix is required")},
+       absl::StrCat(
+           route0, ".match: one of prefix, path, safe_regex or path_separated_prefix is required")},
       {"InvalidDuration",
        Config(Route("{match: {prefix: /}, route: {cluster: a, timeout: 10}}"), kClusterA),
-       absl::StrCat(route0, ".route.timeout: invalid duration \"10\": expected seconds with an "
-                            "\"s\" suffix, e.g. \"1.5s\"")},
+       absl::StrCat(route0,
+                    ".route.timeout: invalid duration \"10\": expected seconds with an "
+                    "\"s\" suffix, e.g. \"1.5s\"")},
       {"NegativeTimeout",
        Config(Route("{match: {prefix: /}, route: {cluster: a, timeout: -1s}}"), kClusterA),
        absl::StrCat(route0, ".route.timeout: must not be negative")},
@@ -406,50 +443,58 @@ std::vector<InvalidCase> InvalidCases() {
        Config(Route("{match: {prefix: /}, route: {cluster: a, weighted_clusters: {clusters: "
                     "[{name: a, weight: 1}]}}}"),
               kClusterA),
-       absl::StrCat(route0, ".route.weighted_clusters: only one of the fields of oneof "
-                            "\"cluster_specifier\" may be set; \"cluster\" is already set")},
+       absl::StrCat(route0,
+                    ".route.weighted_clusters: only one of the fields of oneof "
+                    "\"cluster_specifier\" may be set; \"cluster\" is already set")},
       {"WeightRequired",
        Config(Route("{match: {prefix: /}, route: {weighted_clusters: {clusters: [{name: a}]}}}"),
               kClusterA),
-       absl::StrCat(route0, ".route.weighted_clusters.clusters[0].weight: is required (0 is "
-                            "allowed)")},
+       absl::StrCat(route0,
+                    ".route.weighted_clusters.clusters[0].weight: is required (0 is "
+                    "allowed)")},
       {"MissingRouter", Config(kOneRoute, kClusterA, "", "[]"),
-       absl::StrCat(hcm, ".http_filters: the router filter (envoy.filters.http.router) is "
-                         "required as the last http filter")},
+       absl::StrCat(hcm,
+                    ".http_filters: the router filter (envoy.filters.http.router) is "
+                    "required as the last http filter")},
       {"FilterAfterRouter",
        Config(kOneRoute, kClusterA, "",
               "[{name: envoy.filters.http.router}, {name: envoy.filters.http.health_check, "
               "typed_config: {\"@type\": "
               "type.googleapis.com/envoy.extensions.filters.http.health_check.v3.HealthCheck, "
               "pass_through_mode: true}}]"),
-       absl::StrCat(hcm, ".http_filters[1]: http filter \"envoy.filters.http.health_check\" "
-                         "comes after the router, which must be the last filter")},
+       absl::StrCat(hcm,
+                    ".http_filters[1]: http filter \"envoy.filters.http.health_check\" "
+                    "comes after the router, which must be the last filter")},
       {"UnknownHttpFilterByName",
        Config(kOneRoute, kClusterA, "",
               "[{name: envoy.filters.http.lua}, {name: envoy.filters.http.router}]"),
-       absl::StrCat(hcm, ".http_filters[0]: http filter \"envoy.filters.http.lua\" is not "
-                         "supported by weir")},
+       absl::StrCat(hcm,
+                    ".http_filters[0]: http filter \"envoy.filters.http.lua\" is not "
+                    "supported by weir")},
       {"ExtAuthzRefusedEvenWithFlag",
        Config(kOneRoute, kClusterA, "",
               "[{name: envoy.filters.http.ext_authz, typed_config: {\"@type\": "
               "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz}}, "
               "{name: envoy.filters.http.router}]"),
-       absl::StrCat(hcm, ".http_filters[0].typed_config: http filter "
-                         "\"envoy.filters.http.ext_authz\" (type "
-                         "envoy.extensions.filters.http.ext_authz.v3.ExtAuthz) is not supported "
-                         "by weir"),
+       absl::StrCat(hcm,
+                    ".http_filters[0].typed_config: http filter "
+                    "\"envoy.filters.http.ext_authz\" (type "
+                    "envoy.extensions.filters.http.ext_authz.v3.ExtAuthz) is not supported "
+                    "by weir"),
        /*allow_unknown=*/true},
       {"MissingTypeUrl",
        Config(kOneRoute, kClusterA, "", "[{name: x, typed_config: {stat_prefix: y}}]"),
-       absl::StrCat(hcm, ".http_filters[0].typed_config: missing \"@type\" (the extension's type "
-                         "URL)")},
+       absl::StrCat(hcm,
+                    ".http_filters[0].typed_config: missing \"@type\" (the extension's type "
+                    "URL)")},
       {"TypedStructIsRefused",
        Config(kOneRoute, kClusterA, "",
               "[{name: wasm, typed_config: {\"@type\": "
               "type.googleapis.com/udpa.type.v1.TypedStruct, type_url: x}}]"),
-       absl::StrCat(hcm, ".http_filters[0].typed_config: http filter \"wasm\" (type "
-                         "udpa.type.v1.TypedStruct): TypedStruct-wrapped configs are not "
-                         "supported; use the extension's own @type")},
+       absl::StrCat(hcm,
+                    ".http_filters[0].typed_config: http filter \"wasm\" (type "
+                    "udpa.type.v1.TypedStruct): TypedStruct-wrapped configs are not "
+                    "supported; use the extension's own @type")},
       {"MissingStatPrefix",
        absl::StrCat(
            "static_resources:\n  listeners:\n  - address: {socket_address: {address: 127.0.0.1, "
@@ -470,8 +515,9 @@ std::vector<InvalidCase> InvalidCases() {
        "static_resources.listeners[0].address.socket_address.address: \"localhost\" is not an IP "
        "address (listeners bind to IP addresses)"},
       {"Http3Codec", Config(kOneRoute, kClusterA, "codec_type: HTTP3"),
-       absl::StrCat(hcm, ".codec_type: HTTP3 is not supported by weir (AUTO, HTTP1 and HTTP2 "
-                         "are)")},
+       absl::StrCat(hcm,
+                    ".codec_type: HTTP3 is not supported by weir (AUTO, HTTP1 and HTTP2 "
+                    "are)")},
       {"MaxRequestHeadersKb", Config(kOneRoute, kClusterA, "max_request_headers_kb: 9000"),
        absl::StrCat(hcm, ".max_request_headers_kb: must be between 1 and 8192, got 9000")},
       {"EdsWithoutAds",
@@ -505,8 +551,9 @@ std::vector<InvalidCase> InvalidCases() {
       {"DirectResponseFileMissing",
        Config(Route("{match: {prefix: /}, direct_response: {status: 200, body: {filename: "
                     "/nonexistent/body.txt}}}")),
-       absl::StrCat(route0, ".direct_response.body.filename: cannot read /nonexistent/body.txt: No "
-                            "such file or directory")},
+       absl::StrCat(route0,
+                    ".direct_response.body.filename: cannot read /nonexistent/body.txt: No "
+                    "such file or directory")},
       {"ProtocolOptionsForUnknownExtension",
        Config(kOneRoute,
               "{name: a, typed_extension_protocol_options: {envoy.extensions.upstreams.tcp.v3."

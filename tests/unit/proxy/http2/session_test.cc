@@ -547,6 +547,9 @@ TEST(Http2SessionTest, ServerSessionOptionsFromListenerConfig) {
   config.http2.max_concurrent_streams = 7;
   config.http2.initial_stream_window_size = 1 << 20;
   config.http2.max_outbound_frames = 123;
+  config.http2.max_consecutive_inbound_frames_with_empty_payload = 4;
+  config.http2.max_inbound_priority_frames_per_stream = 5;
+  config.http2.max_inbound_window_update_frames_per_data_frame_sent = 6;
   SessionOptions options = ServerSessionOptions(config);
   EXPECT_EQ(options.max_header_list_bytes, 32u * 1024);
   EXPECT_EQ(options.max_headers_count, 50u);
@@ -555,6 +558,9 @@ TEST(Http2SessionTest, ServerSessionOptionsFromListenerConfig) {
   EXPECT_EQ(options.initial_connection_window_size, 1048576u);
   EXPECT_EQ(options.limits.max_outbound_frames, 123u);
   EXPECT_EQ(options.limits.max_outbound_control_frames, 1000u);
+  EXPECT_EQ(options.limits.max_consecutive_inbound_frames_with_empty_payload, 4u);
+  EXPECT_EQ(options.limits.max_inbound_priority_frames_per_stream, 5u);
+  EXPECT_EQ(options.limits.max_inbound_window_update_frames_per_data_frame_sent, 6u);
 }
 
 }  // namespace
