@@ -409,9 +409,11 @@ Task<bool> DownstreamConnection::WriteDownstream(absl::string_view head,
 Task<DownstreamConnection::Result> DownstreamConnection::SendLocalReply(
     int status, absl::string_view body, const http::HeaderMap* extra_headers) {
   // Also closed when the rest of the request body was never read (ShouldClose): the connection
-  // cannot carry another request then.
-  const bool close = ShouldClose() || status == 400 || status == 408 || status == 414 ||
-                     status == 431;
+  // cannot carry another request then. A 400 closes it unless stream_error_on_invalid_http_message
+  // is set (Envoy); a request the parser rejected has cleared keep_alive already.
+  const bool close =
+      ShouldClose() || status == 408 || status == 414 || status == 431 ||
+      (status == 400 && !listener_->config->http.stream_error_on_invalid_http_message);
   if (close) CountDrainClose();
   out_.clear();
   std::string text = body.empty() ? "" : absl::StrCat(body, "\n");

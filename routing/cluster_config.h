@@ -48,6 +48,9 @@ struct Http2ClientConfig {
   uint32_t max_concurrent_streams = 2147483647;
   uint32_t initial_stream_window_size = 268435456;
   uint32_t initial_connection_window_size = 268435456;
+  // override_stream_error_on_invalid_http_message: a malformed response resets only its stream
+  // (true) or closes the upstream connection (false, Envoy's default).
+  bool stream_error_on_invalid_http_messaging = false;
 
   friend bool operator==(const Http2ClientConfig&, const Http2ClientConfig&) = default;
 };

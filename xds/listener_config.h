@@ -46,6 +46,12 @@ struct Http2ServerConfig {
   uint32_t max_consecutive_inbound_frames_with_empty_payload = 1;
   uint32_t max_inbound_priority_frames_per_stream = 100;
   uint32_t max_inbound_window_update_frames_per_data_frame_sent = 10;
+  // A malformed request (RFC 9113 §8: invalid or uppercase field names, connection-specific
+  // fields, bad pseudo-headers): false (Envoy's default) closes the connection with GOAWAY
+  // PROTOCOL_ERROR, true resets only the stream. Http2ProtocolOptions'
+  // override_stream_error_on_invalid_http_message, else the HCM's
+  // stream_error_on_invalid_http_message.
+  bool stream_error_on_invalid_http_messaging = false;
 };
 
 struct HttpConnectionManagerConfig {
@@ -77,6 +83,11 @@ struct HttpConnectionManagerConfig {
   std::optional<uint32_t> max_requests_per_connection;
   uint32_t max_request_headers_kb = 60;
   uint32_t max_headers_count = 100;
+  // stream_error_on_invalid_http_message, for HTTP/1.1: false (Envoy's default) closes the
+  // connection after every local 400 reply, true keeps it open when the request was well framed
+  // (a missing Host, say; a request the parser rejects always closes it). HTTP/2 takes its own
+  // setting from this one unless its protocol options override it (Http2ServerConfig).
+  bool stream_error_on_invalid_http_message = false;
   Http2ServerConfig http2;
 };
 

@@ -65,7 +65,7 @@ const absl::flat_hash_map<absl::string_view, Entry>& Policies() {
          "use_remote_address generate_request_id xff_num_trusted_hops skip_xff_append "
          "stream_idle_timeout request_timeout max_request_headers_kb "
          "preserve_external_request_id common_http_protocol_options http2_protocol_options "
-         "request_headers_timeout strip_any_host_port",
+         "request_headers_timeout strip_any_host_port stream_error_on_invalid_http_message",
          "", ""},
         {"envoy.extensions.filters.network.http_connection_manager.v3.Rds",
          "config_source route_config_name", "", ""},
@@ -83,7 +83,8 @@ const absl::flat_hash_map<absl::string_view, Entry>& Policies() {
          "hpack_table_size max_concurrent_streams initial_stream_window_size "
          "initial_connection_window_size max_outbound_frames max_outbound_control_frames "
          "max_consecutive_inbound_frames_with_empty_payload max_inbound_priority_frames_per_stream "
-         "max_inbound_window_update_frames_per_data_frame_sent connection_keepalive",
+         "max_inbound_window_update_frames_per_data_frame_sent connection_keepalive "
+         "override_stream_error_on_invalid_http_message",
          "", ""},
         {"envoy.config.core.v3.KeepaliveSettings", "interval timeout", "", ""},
         // Routes. Match criteria weir does not evaluate are refused: dropping one would make the

@@ -37,6 +37,8 @@ void TranslateHttp2(const core::Http2ProtocolOptions& proto, routing::Http2Clien
   if (proto.has_initial_connection_window_size()) {
     config->initial_connection_window_size = proto.initial_connection_window_size().value();
   }
+  config->stream_error_on_invalid_http_messaging =
+      proto.override_stream_error_on_invalid_http_message().value();
 }
 
 // common_http_protocol_options toward upstreams: weir honours idle_timeout and

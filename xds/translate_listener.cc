@@ -141,6 +141,10 @@ void TranslateHttp2Server(const core::Http2ProtocolOptions& proto, Http2ServerCo
     config->max_inbound_priority_frames_per_stream =
         proto.max_inbound_priority_frames_per_stream().value();
   }
+  if (proto.has_override_stream_error_on_invalid_http_message()) {
+    config->stream_error_on_invalid_http_messaging =
+        proto.override_stream_error_on_invalid_http_message().value();
+  }
   if (proto.has_max_inbound_window_update_frames_per_data_frame_sent()) {
     config->max_inbound_window_update_frames_per_data_frame_sent = in_range(
         "max_inbound_window_update_frames_per_data_frame_sent",
@@ -248,6 +252,10 @@ std::optional<HttpConnectionManagerConfig> TranslateHcm(const hcm::HttpConnectio
       config.max_requests_per_connection = common.max_requests_per_connection().value();
     }
   }
+  // Envoy's precedence: the codec's override, else the HCM's setting, else false.
+  config.stream_error_on_invalid_http_message =
+      proto.stream_error_on_invalid_http_message().value();
+  config.http2.stream_error_on_invalid_http_messaging = config.stream_error_on_invalid_http_message;
   if (proto.has_http2_protocol_options()) {
     Field field(errors, "http2_protocol_options");
     TranslateHttp2Server(proto.http2_protocol_options(), &config.http2, errors);

@@ -155,6 +155,8 @@ SessionOptions ServerSessionOptions(const xds::HttpConnectionManagerConfig& conf
       config.http2.max_inbound_priority_frames_per_stream;
   options.limits.max_inbound_window_update_frames_per_data_frame_sent =
       config.http2.max_inbound_window_update_frames_per_data_frame_sent;
+  options.stream_error_on_invalid_http_messaging =
+      config.http2.stream_error_on_invalid_http_messaging;
   return options;
 }
 

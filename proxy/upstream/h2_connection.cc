@@ -29,6 +29,8 @@ http2::SessionOptions ClientOptions(const routing::ClusterConfig& cluster) {
   // an upstream that answers with huge heads is not ours to reject below what clients may send.
   options.max_header_list_bytes = 96 * 1024;
   options.max_headers_count = 200;
+  options.stream_error_on_invalid_http_messaging =
+      cluster.http2.stream_error_on_invalid_http_messaging;
   return options;
 }
 

@@ -42,10 +42,10 @@ using ::testing::HasSubstr;
 // the prefix rewritten to "/"; /silent (route timeout 0.3 s) to an HTTP/2 cluster whose server
 // completes the TCP handshake and then never says a word (not even SETTINGS); /raw to an
 // HTTP/1.1 cluster whose listener a test accepts from and answers by hand. Listener "limited"
-// (max_requests_per_connection 3, max_connection_duration 1 s, drain_timeout 0.5 s) sends /hang
-// to "silent" without a
-// timeout, everything else to nghttpd through cluster "nghttpd_rotating", whose connections each
-// carry at most 2 streams.
+// (max_requests_per_connection 3, max_connection_duration 1 s, drain_timeout 0.5 s,
+// stream_error_on_invalid_http_message) sends /hang to "silent" without a timeout, everything
+// else to nghttpd through cluster "nghttpd_rotating", whose connections each carry at most 2
+// streams.
 constexpr char kConfig[] = R"(
 admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
 static_resources:
@@ -87,6 +87,7 @@ static_resources:
           stat_prefix: limited
           common_http_protocol_options: {max_requests_per_connection: 3, max_connection_duration: 1s}
           drain_timeout: 0.5s
+          stream_error_on_invalid_http_message: true
           route_config:
             virtual_hosts:
             - name: all
@@ -673,6 +674,54 @@ TEST_F(Http2ProxyTest, AClientConnectionDrainsAtMaxConnectionDuration) {
   EXPECT_TRUE(verdict->Find("closed")->bool_value()) << script_output_;
   EXPECT_EQ(Stat("http.limited.downstream_cx_max_duration_reached"), 1u);
   EXPECT_EQ(Stat("http.limited.downstream_cx_idle_timeout"), 0u);
+}
+
+// A malformed HTTP/2 request (an uppercase field name) closes the connection with GOAWAY
+// PROTOCOL_ERROR by default; with stream_error_on_invalid_http_message (listener "limited") only
+// its stream is reset. Either way it never reaches an upstream and counts as rx_messaging_error.
+TEST_F(Http2ProxyTest, AMalformedRequestResetsOnlyItsStreamWhenStreamErrorIsSet) {
+  absl::StatusOr<JsonValue> strict = RunH2Script(port_, "uppercase_name 1 /v1/abuse");
+  ASSERT_TRUE(strict.ok()) << strict.status() << script_output_;
+  EXPECT_EQ(strict->Find("goaway")->AsUint64(), 1u) << script_output_;  // PROTOCOL_ERROR
+  EXPECT_TRUE(strict->Find("closed")->bool_value()) << script_output_;
+  EXPECT_EQ(Stat("http2.rx_messaging_error"), 1u);
+
+  absl::StatusOr<JsonValue> lenient = RunH2Script(limited_port_, "uppercase_name 1 /small");
+  ASSERT_TRUE(lenient.ok()) << lenient.status() << script_output_;
+  EXPECT_EQ(lenient->Find("rst_streams")->AsUint64(), 1u) << script_output_;
+  // No connection error (the listener's 1 s max_connection_duration may send its NO_ERROR drain).
+  EXPECT_NE(lenient->Find("goaway")->AsUint64().value_or(0), 1u) << script_output_;
+  EXPECT_EQ(lenient->Find("responses")->AsUint64(), 0u) << script_output_;
+  EXPECT_EQ(Stat("http2.rx_messaging_error"), 2u);
+  EXPECT_EQ(v1_->requests_received(), 0u);
+}
+
+// HTTP/1.1: a local 400 (here a request without Host) closes the connection by default, as in
+// Envoy; with stream_error_on_invalid_http_message the connection serves the next request.
+TEST_F(Http2ProxyTest, AnHttp1BadRequestKeepsTheConnectionWhenStreamErrorIsSet) {
+  const std::string no_host = "GET /small HTTP/1.1\r\n\r\n";
+  const std::string valid = "GET /small HTTP/1.1\r\nhost: x\r\n\r\n";
+  absl::StatusOr<RawConnection> strict = RawConnection::Connect(port_);
+  ASSERT_TRUE(strict.ok()) << strict.status();
+  ASSERT_TRUE(strict->Send(no_host).ok());
+  HttpResult refused = strict->ReadResponse();
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_EQ(refused->Header("connection"), "close");
+  EXPECT_TRUE(refused->connection_closed_after);
+
+  absl::StatusOr<RawConnection> lenient = RawConnection::Connect(limited_port_);
+  ASSERT_TRUE(lenient.ok()) << lenient.status();
+  ASSERT_TRUE(lenient->Send(no_host).ok());
+  HttpResult first = lenient->ReadResponse();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->status, 400);
+  EXPECT_EQ(first->Header("connection"), std::nullopt);
+  EXPECT_FALSE(first->connection_closed_after);
+  ASSERT_TRUE(lenient->Send(valid).ok());
+  HttpResult second = lenient->ReadResponse();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->status, 200);
 }
 
 // Cluster "nghttpd_rotating" opens at most 2 streams per connection: five requests in a row take

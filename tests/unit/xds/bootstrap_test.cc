@@ -149,6 +149,51 @@ TEST(BootstrapTest, Http2ProtocolOptionsForClients) {
   EXPECT_EQ(unset.max_inbound_window_update_frames_per_data_frame_sent, 10u);
 }
 
+TEST(BootstrapTest, StreamErrorOnInvalidHttpMessageFollowsEnvoysPrecedence) {
+  // HCM setting, HTTP/2 override (absent: ""): the HTTP/1.1 and HTTP/2 results. The codec's
+  // override wins over the HCM's setting, which applies to both codecs; the default is false.
+  struct Case {
+    std::string hcm;
+    std::string http2;
+    bool http1_result;
+    bool http2_result;
+  };
+  const Case cases[] = {
+      {"", "", false, false},
+      {"stream_error_on_invalid_http_message: true", "", true, true},
+      {"stream_error_on_invalid_http_message: true",
+       "http2_protocol_options: {override_stream_error_on_invalid_http_message: false}", true,
+       false},
+      {"", "http2_protocol_options: {override_stream_error_on_invalid_http_message: true}", false,
+       true},
+      {"stream_error_on_invalid_http_message: false",
+       "http2_protocol_options: {override_stream_error_on_invalid_http_message: true}", false,
+       true},
+  };
+  for (const Case& c : cases) {
+    // Config() indents the first line of its HCM fields; the second one needs its own.
+    const std::string hcm = c.hcm.empty() || c.http2.empty()
+                                ? c.hcm + c.http2
+                                : absl::StrCat(c.hcm, "\n          ", c.http2);
+    BootstrapResult result = Load(Config(kOneRoute, kClusterA, hcm));
+    ASSERT_TRUE(result.errors.empty()) << hcm << ": " << absl::StrJoin(result.errors, "\n");
+    const HttpConnectionManagerConfig& http = result.config->listeners[0].http;
+    EXPECT_EQ(http.stream_error_on_invalid_http_message, c.http1_result) << hcm;
+    EXPECT_EQ(http.http2.stream_error_on_invalid_http_messaging, c.http2_result) << hcm;
+  }
+
+  // Toward an HTTP/2 upstream: the cluster's own override, false unless set.
+  const std::string cluster =
+      "{name: a, load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: "
+      "{socket_address: {address: 10.0.0.1, port_value: 80}}}}]}]}, "
+      "http2_protocol_options: {override_stream_error_on_invalid_http_message: true}}";
+  BootstrapResult upstream = Load(Config(kOneRoute, cluster));
+  ASSERT_TRUE(upstream.errors.empty()) << absl::StrJoin(upstream.errors, "\n");
+  EXPECT_TRUE(upstream.config->clusters[0]->config().http2.stream_error_on_invalid_http_messaging);
+  BootstrapResult plain = Load(Config(kOneRoute, kClusterA));
+  EXPECT_FALSE(plain.config->clusters[0]->config().http2.stream_error_on_invalid_http_messaging);
+}
+
 TEST(BootstrapTest, MaxRequestsPerConnectionOfZeroMeansNoLimit) {
   // For the connection manager, the cluster's protocol options and the cluster's deprecated
   // field alike (Envoy treats 0 as unset).
