@@ -31,6 +31,7 @@
 #include "boost/asio/socket_base.hpp"
 #include "boost/version.hpp"
 #include "proxy/asio_types.h"
+#include "proxy/read_buffer_pool.h"
 
 // After socket_base.hpp: this detail header uses socket_base without including it.
 #include "boost/asio/detail/reactive_socket_recv_op.hpp"
@@ -63,7 +64,10 @@ class PeerCloseWatch {
   std::vector<uint8_t> peer_closed_;  // by file descriptor
 };
 
-// A single read buffer whose short read tells asio's reactor the socket is drained.
+// A single read buffer whose short read tells asio's reactor the socket is drained. In its pooled
+// form the buffer is taken from a ReadBufferPool only when the socket has data: the receive puts
+// it in `*slot`, and the caller, which owns it from then on, returns it once its codec has taken
+// the bytes. A receive that finds no data returns the buffer to the pool before it waits.
 class DrainingReadBuffer {
  public:
   using value_type = boost::asio::mutable_buffer;
@@ -71,15 +75,23 @@ class DrainingReadBuffer {
 
   DrainingReadBuffer(boost::asio::mutable_buffer buffer, const PeerCloseWatch& watch)
       : buffer_(buffer), watch_(&watch) {}
+  DrainingReadBuffer(ReadBufferPool& pool, ReadBufferPool::Buffer* slot,
+                     const PeerCloseWatch& watch)
+      // Asio completes a read of an empty sequence at once: the sequence shows the pool's size.
+      : buffer_(nullptr, ReadBufferPool::kBufferSize), watch_(&watch), pool_(&pool), slot_(slot) {}
 
   const boost::asio::mutable_buffer* begin() const { return &buffer_; }
   const boost::asio::mutable_buffer* end() const { return &buffer_ + 1; }
   const boost::asio::mutable_buffer& buffer() const { return buffer_; }
   const PeerCloseWatch& watch() const { return *watch_; }
+  ReadBufferPool* pool() const { return pool_; }
+  ReadBufferPool::Buffer* slot() const { return slot_; }
 
  private:
   boost::asio::mutable_buffer buffer_;
   const PeerCloseWatch* watch_;
+  ReadBufferPool* pool_ = nullptr;
+  ReadBufferPool::Buffer* slot_ = nullptr;
 };
 
 }  // namespace proxy
@@ -101,13 +113,22 @@ class reactive_socket_recv_op_base<proxy::DrainingReadBuffer> : public reactor_o
         state_(state),
         buffer_(buffers.buffer()),
         watch_(&buffers.watch()),
+        pool_(buffers.pool()),
+        slot_(buffers.slot()),
         flags_(flags) {}
 
   static status do_perform(reactor_op* base) {
     auto* op = static_cast<reactive_socket_recv_op_base*>(base);
     const bool stream = (op->state_ & socket_ops::stream_oriented) != 0;
+    if (op->pool_ != nullptr) {
+      if (*op->slot_ == nullptr) *op->slot_ = op->pool_->Take();
+      op->buffer_ =
+          boost::asio::mutable_buffer(op->slot_->get(), proxy::ReadBufferPool::kBufferSize);
+    }
     if (!socket_ops::non_blocking_recv1(op->socket_, op->buffer_.data(), op->buffer_.size(),
                                         op->flags_, stream, op->ec_, op->bytes_transferred_)) {
+      if (op->pool_ != nullptr)
+        op->pool_->Return(std::move(*op->slot_));  // none held while waiting
       return not_done;
     }
     if (!stream) return done;
@@ -124,6 +145,8 @@ class reactive_socket_recv_op_base<proxy::DrainingReadBuffer> : public reactor_o
   socket_ops::state_type state_;
   boost::asio::mutable_buffer buffer_;
   const proxy::PeerCloseWatch* watch_;
+  proxy::ReadBufferPool* pool_;
+  proxy::ReadBufferPool::Buffer* slot_;
   socket_base::message_flags flags_;
 };
 

@@ -20,7 +20,6 @@ namespace {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kReadChunk = 32 * 1024;
 // How long a closing connection may take to write its last frames (GOAWAY).
 constexpr auto kFlushTimeout = std::chrono::seconds(1);
 
@@ -230,17 +229,20 @@ Task<void> Http2DownstreamConnection::Run() {
     ExportStats();
     Flush();
   }
-  // Not zero-filled: a client sending small frames never touches (or makes resident) most of it.
-  auto buffer = std::make_unique_for_overwrite<char[]>(kReadChunk);
+  // The codec takes every byte it is given, so the buffer goes back to the worker's pool at once:
+  // an idle connection holds none.
+  ReadBufferPool& pool = worker_.read_buffers();
+  ReadBufferPool::Buffer buffer;
   while (status.ok && !closed_ && !session_.WantsClose()) {
     auto [ec, n] = co_await socket_.async_read_some(
-        DrainingReadBuffer(asio::buffer(buffer.get(), kReadChunk), worker_.peer_close_watch()),
-        kNoThrow);
+        DrainingReadBuffer(pool, &buffer, worker_.peer_close_watch()), kNoThrow);
     if (ec || closed_) break;
     status = session_.Receive(absl::string_view(buffer.get(), n));
+    pool.Return(std::move(buffer));
     ExportStats();
     Flush();
   }
+  pool.Return(std::move(buffer));
   if (!status.ok) http.downstream_cx_protocol_error.Inc();
 
   // Closing: the streams stop, the writer gets a moment for the last frames (GOAWAY).

@@ -188,7 +188,7 @@ Task<void> ProxyStream(Worker& worker, const ListenerEntry& listener,
   const Executor executor = worker.io().get_executor();
   std::unique_ptr<upstream::Exchange> exchange =
       cluster->entry->cluster->config().protocol == routing::UpstreamProtocol::kHttp2
-          ? upstream::MakeH2Exchange(executor, cluster, *host_index, host)
+          ? upstream::MakeH2Exchange(worker, cluster, *host_index, host)
           : upstream::MakeH1Exchange(worker, cluster, *host_index, host, generation);
 
   // Deadlines: the stream's idle timeout all along, the route timeout from the end of the

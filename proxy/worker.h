@@ -24,6 +24,7 @@
 #include "proxy/asio_types.h"
 #include "proxy/deadline_sweeper.h"
 #include "proxy/draining_read.h"
+#include "proxy/read_buffer_pool.h"
 #include "proxy/serving_config.h"
 #include "proxy/upstream/conn_pool.h"
 #include "proxy/upstream/h2_connection.h"
@@ -97,6 +98,7 @@ class Worker {
   RequestId NewRequestId();
   DeadlineSweeper& sweeper() { return sweeper_; }
   PeerCloseWatch& peer_close_watch() { return peer_close_watch_; }
+  ReadBufferPool& read_buffers() { return read_buffers_; }
   // The Date header's value, refreshed every tick.
   const std::string& date_header() {
     if (sweeper_.sleeping()) [[unlikely]]
@@ -135,6 +137,7 @@ class Worker {
   // asio's scheduler and reactor need no locks.
   boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
   PeerCloseWatch peer_close_watch_{io_.get_executor()};
+  ReadBufferPool read_buffers_;
   absl::Mutex mailbox_mu_;
   std::vector<std::function<void()>> mailbox_ ABSL_GUARDED_BY(mailbox_mu_);
   int mailbox_fd_ = -1;  // eventfd

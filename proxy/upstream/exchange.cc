@@ -41,14 +41,14 @@ std::optional<uint64_t> ContentLength(const http::HeaderMap& headers) {
 
 class H2Exchange final : public Exchange, public H2StreamCallbacks {
  public:
-  H2Exchange(Executor executor, WorkerCluster* cluster, size_t host_index,
-             const UpstreamHost& host)
-      : executor_(executor),
+  H2Exchange(Worker& worker, WorkerCluster* cluster, size_t host_index, const UpstreamHost& host)
+      : worker_(worker),
+        executor_(worker.io().get_executor()),
         cluster_(cluster),
         host_index_(host_index),
         host_(host),
-        event_(executor),
-        writable_(executor) {}
+        event_(executor_),
+        writable_(executor_) {}
 
   ~H2Exchange() override {
     if (stream_open_) connection_->ResetStream(stream_id_);  // detaches our callbacks
@@ -204,9 +204,9 @@ class H2Exchange final : public Exchange, public H2StreamCallbacks {
       std::shared_ptr<H2Connection> pending = cluster_->h2_pool.FindAwaitingSettings(host_index_);
       if (pending == nullptr) {
         ClusterStats* stats = cluster_->entry->stats;
-        connection_ = std::make_shared<H2Connection>(executor_, host_index_,
-                                                     cluster_->entry->cluster->config(), stats,
-                                                     stats->http2.get());
+        connection_ = std::make_shared<H2Connection>(
+            executor_, worker_.read_buffers(), worker_.peer_close_watch(), host_index_,
+            cluster_->entry->cluster->config(), stats, stats->http2.get());
         cluster_->h2_pool.Add(connection_);
         connection_->Start(host_.endpoint);
         break;
@@ -229,6 +229,7 @@ class H2Exchange final : public Exchange, public H2StreamCallbacks {
     co_return true;
   }
 
+  Worker& worker_;
   Executor executor_;
   WorkerCluster* cluster_;
   size_t host_index_;
@@ -625,9 +626,9 @@ class H1Exchange final : public Exchange {
 
 }  // namespace
 
-std::unique_ptr<Exchange> MakeH2Exchange(Executor executor, WorkerCluster* cluster,
-                                         size_t host_index, const UpstreamHost& host) {
-  return std::make_unique<H2Exchange>(executor, cluster, host_index, host);
+std::unique_ptr<Exchange> MakeH2Exchange(Worker& worker, WorkerCluster* cluster, size_t host_index,
+                                         const UpstreamHost& host) {
+  return std::make_unique<H2Exchange>(worker, cluster, host_index, host);
 }
 
 std::unique_ptr<Exchange> MakeH1Exchange(Worker& worker, WorkerCluster* cluster,

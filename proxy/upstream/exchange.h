@@ -93,8 +93,8 @@ class Exchange {
 };
 
 // A stream on an H2Connection of the cluster's H2Pool.
-std::unique_ptr<Exchange> MakeH2Exchange(Executor executor, WorkerCluster* cluster,
-                                         size_t host_index, const UpstreamHost& host);
+std::unique_ptr<Exchange> MakeH2Exchange(Worker& worker, WorkerCluster* cluster, size_t host_index,
+                                         const UpstreamHost& host);
 // An HTTP/1.1 exchange on a connection of the cluster's ConnPool (parked again afterwards when
 // both messages completed cleanly and the connection may be reused).
 std::unique_ptr<Exchange> MakeH1Exchange(Worker& worker, WorkerCluster* cluster,

@@ -13,7 +13,6 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kReadChunk = 32 * 1024;
 // Envoy's upstream defaults are 256 MiB windows; bytes inside the window are bytes the proxy may
 // have to hold when the client reads slowly, so weir caps them.
 constexpr uint32_t kMaxStreamWindow = 4 << 20;
@@ -36,10 +35,13 @@ http2::SessionOptions ClientOptions(const routing::ClusterConfig& cluster) {
 
 }  // namespace
 
-H2Connection::H2Connection(Executor executor, size_t host_index,
+H2Connection::H2Connection(Executor executor, ReadBufferPool& read_buffers,
+                           PeerCloseWatch& peer_close_watch, size_t host_index,
                            const routing::ClusterConfig& cluster, ClusterStats* stats,
                            Http2CodecStats* codec_stats)
     : socket_(executor),
+      read_buffers_(read_buffers),
+      peer_close_watch_(peer_close_watch),
       connect_timer_(executor),
       settings_timer_(executor, Timer::time_point::max()),
       host_index_(host_index),
@@ -82,6 +84,7 @@ Task<void> H2Connection::Run(tcp::endpoint endpoint) {
     co_return;
   }
   connected_ = true;
+  peer_close_watch_.Watch(socket_);
   counted_active_ = true;
   stats_->upstream_cx_total.Inc();
   stats_->upstream_cx_http2_total.Inc();
@@ -94,12 +97,15 @@ Task<void> H2Connection::Run(tcp::endpoint endpoint) {
   asio::co_spawn(socket_.get_executor(), WriteLoop(), asio::detached);
   Flush();
 
-  std::vector<char> buffer(kReadChunk);
+  // The codec takes every byte it is given: the buffer goes back to the worker's pool at once.
+  ReadBufferPool::Buffer buffer;
   while (!closed_) {
-    auto [read_ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), kNoThrow);
+    auto [read_ec, n] = co_await socket_.async_read_some(
+        DrainingReadBuffer(read_buffers_, &buffer, peer_close_watch_), kNoThrow);
     if (read_ec) break;
     stats_->upstream_cx_rx_bytes_total.Add(n);
-    http2::ConnectionStatus status = session_.Receive(absl::string_view(buffer.data(), n));
+    http2::ConnectionStatus status = session_.Receive(absl::string_view(buffer.get(), n));
+    read_buffers_.Return(std::move(buffer));
     SyncCodecStats();
     Flush();
     if (!status.ok) {

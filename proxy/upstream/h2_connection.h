@@ -25,6 +25,7 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "proxy/asio_types.h"
 #include "proxy/async_event.h"
+#include "proxy/draining_read.h"
 #include "proxy/http/header_map.h"
 #include "proxy/http2/session.h"
 #include "proxy/proxy_stats.h"
@@ -58,8 +59,10 @@ class H2StreamCallbacks {
 class H2Connection : public http2::SessionVisitor,
                      public std::enable_shared_from_this<H2Connection> {
  public:
-  H2Connection(Executor executor, size_t host_index, const routing::ClusterConfig& cluster,
-               ClusterStats* stats, Http2CodecStats* codec_stats);
+  // `read_buffers` and `peer_close_watch` are the worker's (see draining_read.h).
+  H2Connection(Executor executor, ReadBufferPool& read_buffers, PeerCloseWatch& peer_close_watch,
+               size_t host_index, const routing::ClusterConfig& cluster, ClusterStats* stats,
+               Http2CodecStats* codec_stats);
   ~H2Connection() override;
 
   // Connects to `endpoint` (within the cluster's connect_timeout) and starts reading and writing.
@@ -118,6 +121,8 @@ class H2Connection : public http2::SessionVisitor,
   void SyncCodecStats();
 
   Socket socket_;
+  ReadBufferPool& read_buffers_;
+  PeerCloseWatch& peer_close_watch_;
   Timer connect_timer_;
   Timer settings_timer_;  // never expires: cancelling it wakes WaitForPeerSettings()
   const size_t host_index_;
