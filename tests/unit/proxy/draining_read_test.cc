@@ -106,7 +106,9 @@ TEST_F(PooledReadTest, ManyWaitingConnectionsShareOneBuffer) {
   EXPECT_EQ(results[7]->bytes, 1u);
   EXPECT_EQ(pool_.spare(), 0u);
   for (int i = 0; i < kConnections; ++i) {
-    if (i != 7) EXPECT_EQ(slots[i], nullptr) << i;
+    if (i != 7) {
+      EXPECT_EQ(slots[i], nullptr) << i;
+    }
   }
   for (auto& server : servers) server.close();
   io_.poll();
