@@ -113,7 +113,8 @@ Task<bool> DownstreamConnection::ServeHttp2IfChosen() {
   Disarm();
   h2_ = std::make_unique<Http2DownstreamConnection>(worker_, listener_name_, config_, listener_,
                                                     std::move(socket_), std::string(in_.Data()));
-  in_ = IoBuffer(0);  // the HTTP/2 connection reads into its own buffer: free this one's 16 KB
+  in_.Consume(in_.size());
+  in_.Release(worker_.read_buffers());  // the HTTP/2 connection reads through the pool itself
   co_await h2_->Run();
   co_return true;
 }
@@ -268,12 +269,13 @@ Task<void> DownstreamConnection::CloseGracefully() {
 }
 
 Task<bool> DownstreamConnection::ReadDownstream() {
-  asio::mutable_buffer space = in_.Prepare(kReadChunk, limits_.max_header_bytes + kReadChunk);
+  ReadBufferPool::Buffer pooled;
   auto [ec, n] = co_await socket_.async_read_some(
-      DrainingReadBuffer(space, worker_.peer_close_watch()), kNoThrow);
-  if (ec) co_return false;
-  in_.Commit(n);
-  co_return true;
+      NextRead(in_, kReadChunk, limits_.max_header_bytes + kReadChunk, worker_.read_buffers(),
+               &pooled, worker_.peer_close_watch()),
+      kNoThrow);
+  in_.CommitRead(ec ? 0 : n, std::move(pooled));
+  co_return !ec;
 }
 
 Task<bool> DownstreamConnection::ReadRequestHead() {
@@ -992,9 +994,11 @@ Task<DownstreamConnection::Step> DownstreamConnection::ReadResponseHead(
         co_return Step::kDone;
       }
     }
-    auto space = upstream_->in.Prepare(kReadChunk, kMaxResponseHeaderBytes + kReadChunk);
+    ReadBufferPool::Buffer pooled;
     auto [ec, n] = co_await upstream_->socket.async_read_some(
-        DrainingReadBuffer(space, worker_.peer_close_watch()), kNoThrow);
+        NextRead(upstream_->in, kReadChunk, kMaxResponseHeaderBytes + kReadChunk,
+                 worker_.read_buffers(), &pooled, worker_.peer_close_watch()),
+        kNoThrow);
     if (ec) {
       if (closed_) {
         stats.upstream_rq_cancelled.Inc();
@@ -1018,7 +1022,7 @@ Task<DownstreamConnection::Step> DownstreamConnection::ReadResponseHead(
       co_return Step::kDone;
     }
     ctx.got_response_bytes = true;
-    upstream_->in.Commit(n);
+    upstream_->in.CommitRead(n, std::move(pooled));
     stats.upstream_cx_rx_bytes_total.Add(n);
   }
 }
@@ -1077,9 +1081,11 @@ Task<DownstreamConnection::Result> DownstreamConnection::ForwardResponse(
   while (ok && !done) {
     if (need_more) {
       arm_upstream();
-      auto space = upstream_->in.Prepare(kReadChunk, kMaxResponseHeaderBytes + kReadChunk);
+      ReadBufferPool::Buffer pooled;
       auto [ec, n] = co_await upstream_->socket.async_read_some(
-          DrainingReadBuffer(space, worker_.peer_close_watch()), kNoThrow);
+          NextRead(upstream_->in, kReadChunk, kMaxResponseHeaderBytes + kReadChunk,
+                   worker_.read_buffers(), &pooled, worker_.peer_close_watch()),
+          kNoThrow);
       if (ec == asio::error::eof && response_parser_->need_eof()) {
         boost::beast::error_code eof_ec;
         response_parser_->PutEof(eof_ec);
@@ -1098,7 +1104,7 @@ Task<DownstreamConnection::Result> DownstreamConnection::ForwardResponse(
         ok = false;
         break;
       }
-      upstream_->in.Commit(n);
+      upstream_->in.CommitRead(n, std::move(pooled));
       stats.upstream_cx_rx_bytes_total.Add(n);
     }
     boost::beast::error_code ec;

@@ -131,7 +131,7 @@ class DownstreamConnection : public std::enable_shared_from_this<DownstreamConne
   std::shared_ptr<const ServingConfig> config_;  // refreshed between requests
   const ListenerEntry* listener_ = nullptr;
 
-  IoBuffer in_;
+  IoBuffer in_{0};  // storage from the worker's ReadBufferPool while a message is in (NextRead)
   http1::MessageHead request_;
   std::optional<http1::RequestParser> parser_;
   size_t parsed_bytes_ = 0;  // bytes of in_ the parser consumed but we have not yet released

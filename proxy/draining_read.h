@@ -31,6 +31,7 @@
 #include "boost/asio/socket_base.hpp"
 #include "boost/version.hpp"
 #include "proxy/asio_types.h"
+#include "proxy/io_buffer.h"
 #include "proxy/read_buffer_pool.h"
 
 // After socket_base.hpp: this detail header uses socket_base without including it.
@@ -93,6 +94,19 @@ class DrainingReadBuffer {
   ReadBufferPool* pool_ = nullptr;
   ReadBufferPool::Buffer* slot_ = nullptr;
 };
+
+// The next read into `in`: with nothing buffered, `in` gives its storage back and the read takes
+// a pooled buffer into `*slot`; otherwise into `in`'s free space (at least `min` bytes, growing
+// up to `max_capacity`). Either way, hand the result to in.CommitRead(n, std::move(*slot)).
+inline DrainingReadBuffer NextRead(IoBuffer& in, size_t min, size_t max_capacity,
+                                   ReadBufferPool& pool, ReadBufferPool::Buffer* slot,
+                                   const PeerCloseWatch& watch) {
+  if (in.empty()) {
+    in.Release(pool);
+    return DrainingReadBuffer(pool, slot, watch);
+  }
+  return DrainingReadBuffer(in.Prepare(min, max_capacity), watch);
+}
 
 }  // namespace proxy
 

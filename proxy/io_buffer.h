@@ -3,7 +3,9 @@
 // IoBuffer: a contiguous read buffer with a readable window [begin, end). Reads append at the end,
 // parsers consume from the front, and the space is reused (compacted) instead of reallocated, so
 // a connection keeps one buffer for its lifetime. Capacity grows only up to a caller-set maximum
-// (the header limit), which is what bounds per-connection memory.
+// (the header limit), which is what bounds per-connection memory. With nothing buffered the
+// storage can go back to the worker's ReadBufferPool (Release) and a pooled read's buffer becomes
+// the storage (CommitRead): a connection waiting for its next message holds no buffer.
 
 #include <algorithm>
 #include <cstring>
@@ -11,6 +13,7 @@
 
 #include "absl/strings/string_view.h"
 #include "boost/asio/buffer.hpp"
+#include "proxy/read_buffer_pool.h"
 
 namespace proxy {
 
@@ -51,6 +54,29 @@ class IoBuffer {
     return boost::asio::mutable_buffer(storage_.get() + end_, capacity_ - end_);
   }
   void Commit(size_t n) { end_ += n; }
+
+  // With nothing buffered: gives the storage back (a buffer of the pool's size to `pool`, any
+  // other is freed). The next Prepare() allocates again, or CommitRead() adopts a pooled buffer.
+  void Release(ReadBufferPool& pool) {
+    if (begin_ != end_ || storage_ == nullptr) return;
+    if (capacity_ == ReadBufferPool::kBufferSize) {
+      pool.Return(std::move(storage_));
+    } else {
+      storage_.reset();
+    }
+    capacity_ = 0;
+    begin_ = end_ = 0;
+  }
+  // After a read of `n` bytes: into the buffer's own space (`pooled` empty), or into `pooled`, a
+  // ReadBufferPool buffer taken by a read after Release(), which becomes the storage.
+  void CommitRead(size_t n, ReadBufferPool::Buffer pooled) {
+    if (pooled != nullptr) {
+      storage_ = std::move(pooled);
+      capacity_ = ReadBufferPool::kBufferSize;
+      begin_ = end_ = 0;
+    }
+    end_ += n;
+  }
   // Whether the buffer is full at its maximum size (a header that does not fit).
   bool Full(size_t max_capacity) const {
     return begin_ == 0 && end_ == capacity_ && capacity_ >= max_capacity;

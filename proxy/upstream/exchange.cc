@@ -410,9 +410,11 @@ class H1Exchange final : public Exchange {
           }
         }
       }
-      auto space = connection_->in.Prepare(kReadChunk, kMaxResponseHeaderBytes + kReadChunk);
+      ReadBufferPool::Buffer pooled;
       auto [ec, n] = co_await connection_->socket.async_read_some(
-          DrainingReadBuffer(space, worker_.peer_close_watch()), kNoThrow);
+          NextRead(connection_->in, kReadChunk, kMaxResponseHeaderBytes + kReadChunk,
+                   worker_.read_buffers(), &pooled, worker_.peer_close_watch()),
+          kNoThrow);
       if (cancelled_) co_return Failed(ExchangeFailure::kCancelled);
       if (ec == asio::error::eof && headers_delivered_ && parser_->need_eof()) {
         boost::beast::error_code eof_ec;
@@ -433,7 +435,7 @@ class H1Exchange final : public Exchange {
         co_return Failed(failure_);
       }
       got_response_bytes_ = true;
-      connection_->in.Commit(n);
+      connection_->in.CommitRead(n, std::move(pooled));
       stats_.upstream_cx_rx_bytes_total.Add(n);
     }
   }

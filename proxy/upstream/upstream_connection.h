@@ -17,7 +17,7 @@ struct UpstreamConnection {
       : socket(executor), host_index(host) {}
 
   Socket socket;
-  IoBuffer in{8 * 1024};
+  IoBuffer in{0};  // storage from the worker's ReadBufferPool while a response is in (NextRead)
   size_t host_index;
   uint32_t requests_served = 0;
   std::chrono::steady_clock::time_point idle_since;

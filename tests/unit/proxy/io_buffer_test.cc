@@ -7,6 +7,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "proxy/read_buffer_pool.h"
 
 namespace proxy {
 namespace {
@@ -67,6 +68,39 @@ TEST(IoBufferTest, AnEmptyBufferGrowsOnFirstUse) {
   EXPECT_TRUE(buffer.Data().empty());
   Append(buffer, "x");
   EXPECT_EQ(buffer.Data(), "x");
+}
+
+TEST(IoBufferTest, ReleaseGivesPoolSizedStorageBackOnlyWhenEmpty) {
+  ReadBufferPool pool;
+  IoBuffer buffer(0);
+  ReadBufferPool::Buffer pooled = pool.Take();
+  std::memcpy(pooled.get(), "GET / HTTP/1.1\r\n", 16);
+  char* const storage = pooled.get();
+  buffer.CommitRead(16, std::move(pooled));  // a pooled read's buffer becomes the storage
+  EXPECT_EQ(buffer.Data(), "GET / HTTP/1.1\r\n");
+  EXPECT_EQ(buffer.capacity(), ReadBufferPool::kBufferSize);
+
+  buffer.Consume(4);
+  buffer.Release(pool);  // bytes still unread: kept
+  EXPECT_EQ(buffer.Data(), "/ HTTP/1.1\r\n");
+  EXPECT_EQ(pool.spare(), 0u);
+
+  buffer.Consume(buffer.size());
+  buffer.Release(pool);
+  EXPECT_EQ(buffer.capacity(), 0u);
+  ASSERT_EQ(pool.spare(), 1u);
+  EXPECT_EQ(pool.Take().get(), storage);
+
+  // Storage of another size (grown for a large head) is freed, not pooled.
+  Append(buffer, "abc");
+  buffer.Consume(3);
+  buffer.Release(pool);
+  EXPECT_EQ(buffer.capacity(), 0u);
+  EXPECT_EQ(pool.spare(), 0u);
+  // A read into the buffer's own space passes no pooled buffer.
+  Append(buffer, "def");
+  buffer.CommitRead(0, nullptr);
+  EXPECT_EQ(buffer.Data(), "def");
 }
 
 }  // namespace
