@@ -1,12 +1,13 @@
 #pragma once
 
-// ReadBufferPool: one worker's spare read buffers, for connections whose codec takes every byte it
-// is given (HTTP/2: nghttp2 keeps partial frames itself). Such a connection holds a buffer only
-// from the moment its socket has data until the codec has taken it (DrainingReadBuffer's pooled
-// form), so an idle HTTP/2 connection holds none, where it used to keep 32 KiB for its lifetime.
-// The pool hands out the most recently returned buffer first: the few a worker cycles through
-// stay in cache. It keeps at most kMaxSpare spare buffers (2 MiB); more are freed on return.
-// Not thread-safe: one pool per worker thread.
+// ReadBufferPool: one worker's spare read buffers. A connection takes one only when its socket has
+// data (DrainingReadBuffer's pooled form) and gives it back once the bytes are used: an HTTP/2
+// connection as soon as nghttp2 has them (it keeps partial frames itself), an HTTP/1.1 one when
+// its IoBuffer is empty at the next read. So an idle connection holds no read buffer (an HTTP/2
+// connection used to keep 32 KiB for its lifetime, an HTTP/1.1 one 16 KiB), and the pool hands
+// out the most recently returned buffer first: the few a worker cycles through stay in cache. It
+// keeps at most kMaxSpare spare buffers (2 MiB); more are freed on return. Not thread-safe: one
+// pool per worker thread.
 
 #include <cstddef>
 #include <memory>
