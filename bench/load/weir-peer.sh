@@ -9,6 +9,9 @@ weir="${WEIR_BINARY:-$here/../../build/weir}"
 cfg=$(mktemp "${TMPDIR:-/tmp}/weir-peer.XXXXXX.yaml")
 v1_host=${UPSTREAM_V1%:*}; v1_port=${UPSTREAM_V1##*:}
 v2_host=${UPSTREAM_V2%:*}; v2_port=${UPSTREAM_V2##*:}
+# UPSTREAM_IDLE_TIMEOUT (e.g. 3s): close idle upstream connections after it (Envoy's default: 1 h).
+idle=""
+[[ -n "${UPSTREAM_IDLE_TIMEOUT:-}" ]] && idle="common_http_protocol_options: {idle_timeout: ${UPSTREAM_IDLE_TIMEOUT}}"
 cat >"$cfg" <<CFG
 admin:
   address: {socket_address: {address: 127.0.0.1, port_value: 0}}
@@ -37,9 +40,11 @@ static_resources:
               "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
   clusters:
   - name: v1
+    ${idle}
     load_assignment:
       endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: ${v1_host}, port_value: ${v1_port}}}}}]}]
   - name: v2
+    ${idle}
     load_assignment:
       endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: ${v2_host}, port_value: ${v2_port}}}}}]}]
 CFG
