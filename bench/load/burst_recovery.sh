@@ -11,7 +11,9 @@
 set -euo pipefail
 proxy=$1; pause=${2:-60}; runs=${3:-1}
 here="$(cd "$(dirname "$0")" && pwd)"
-for t in h2load nginx taskset setsid curl; do command -v $t >/dev/null || { echo "needs $t" >&2; exit 1; }; done
+for tool in h2load nginx taskset setsid curl "$proxy"; do
+  [[ $tool == weir ]] || command -v "$tool" >/dev/null || { echo "needs $tool" >&2; exit 1; }
+done
 work=$(mktemp -d "${TMPDIR:-/tmp}/burst-recovery.XXXXXX")
 up1=18181; up2=18182; port=19041
 cat >"$work/upstream.conf" <<EOF
@@ -51,7 +53,8 @@ backend be
   server v1 127.0.0.1:$up1 weight 90
   server v2 127.0.0.1:$up2 weight 10
 EOF
-setsid taskset -c 0 nginx -e "$work/upstream.err" -c "$work/upstream.conf" </dev/null >/dev/null 2>&1 &
+setsid taskset -c 0 nginx -e "$work/upstream.err" -c "$work/upstream.conf" \
+  </dev/null >/dev/null 2>&1 &
 upstream=$!
 trap 'kill -TERM -- -$upstream 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -75,7 +78,8 @@ measure() {  # measure BURST(0|1): prints CPU-s per 100k requests of one new pro
   if [[ $proxy == haproxy ]]; then
     setsid taskset -c 1 haproxy -db -f "$work/haproxy.cfg" </dev/null >"$work/proxy.out" 2>&1 &
   else
-    UPSTREAM_V1=127.0.0.1:$up1 UPSTREAM_V2=127.0.0.1:$up2 LISTEN_PORT=$port \
+    # TMPDIR: weir-peer.sh's config files go with the work directory.
+    TMPDIR=$work UPSTREAM_V1=127.0.0.1:$up1 UPSTREAM_V2=127.0.0.1:$up2 LISTEN_PORT=$port \
       setsid taskset -c 1 "$here/weir-peer.sh" </dev/null >"$work/proxy.out" 2>&1 &
   fi
   pg=$!

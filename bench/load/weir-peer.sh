@@ -11,7 +11,9 @@ v1_host=${UPSTREAM_V1%:*}; v1_port=${UPSTREAM_V1##*:}
 v2_host=${UPSTREAM_V2%:*}; v2_port=${UPSTREAM_V2##*:}
 # UPSTREAM_IDLE_TIMEOUT (e.g. 3s): close idle upstream connections after it (Envoy's default: 1 h).
 idle=""
-[[ -n "${UPSTREAM_IDLE_TIMEOUT:-}" ]] && idle="common_http_protocol_options: {idle_timeout: ${UPSTREAM_IDLE_TIMEOUT}}"
+if [[ -n "${UPSTREAM_IDLE_TIMEOUT:-}" ]]; then
+  idle="common_http_protocol_options: {idle_timeout: ${UPSTREAM_IDLE_TIMEOUT}}"
+fi
 cat >"$cfg" <<CFG
 admin:
   address: {socket_address: {address: 127.0.0.1, port_value: 0}}
