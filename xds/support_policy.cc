@@ -139,6 +139,8 @@ const absl::flat_hash_map<absl::string_view, Entry>& Policies() {
         {"envoy.config.cluster.v3.Cluster.EdsClusterConfig", "eds_config service_name", "", ""},
         {"envoy.config.cluster.v3.Cluster.LeastRequestLbConfig", "choice_count", "", ""},
         {"envoy.config.cluster.v3.Cluster.CommonLbConfig", "healthy_panic_threshold", "", ""},
+        // Thresholds are read for /clusters; the data path does not enforce them yet, and
+        // translate_cluster.cc warns about that.
         {"envoy.config.cluster.v3.CircuitBreakers", "thresholds", "", ""},
         {"envoy.config.cluster.v3.CircuitBreakers.Thresholds",
          "priority max_connections max_pending_requests max_requests max_retries", "", ""},

@@ -277,6 +277,14 @@ std::shared_ptr<const routing::Cluster> TranslateCluster(const cluster::Cluster&
     if (t.has_max_pending_requests()) cb.max_pending_requests = t.max_pending_requests().value();
     if (t.has_max_requests()) cb.max_requests = t.max_requests().value();
     if (t.has_max_retries()) cb.max_retries = t.max_retries().value();
+    // Parsed so /clusters reports them as Envoy does, but the data path has no limits yet: say so
+    // rather than let an operator believe overload is shed.
+    if (t.has_max_connections() || t.has_max_pending_requests() || t.has_max_requests() ||
+        t.has_max_retries()) {
+      errors->AddWarning(
+          "not enforced by weir yet: no request is rejected or queued for "
+          "overload (/clusters shows the values)");
+    }
   }
   TranslateProtocolOptions(proto, &config, errors);
   if (proto.has_load_assignment()) {

@@ -350,6 +350,23 @@ TEST(BootstrapTest, UnknownAndUnsupportedFieldsBecomeWarningsWithTheFlag) {
                           "weir; ignored (--allow-unknown-static-fields)"));
 }
 
+TEST(BootstrapTest, CircuitBreakerLimitsAreKeptButWarnedAsNotEnforced) {
+  BootstrapResult result = Load(Config(
+      kOneRoute,
+      "{name: a, circuit_breakers: {thresholds: [{max_requests: 100, max_pending_requests: 5}]}, "
+      "load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: "
+      "{address: 10.0.0.1, port_value: 80}}}}]}]}}"));
+  ASSERT_TRUE(result.errors.empty()) << absl::StrJoin(result.errors, "\n");
+  EXPECT_THAT(result.warnings,
+              ElementsAre("static_resources.clusters[0].circuit_breakers.thresholds[0]: not "
+                          "enforced by weir yet: no request is rejected or queued for overload "
+                          "(/clusters shows the values)"));
+  const routing::CircuitBreakerConfig& cb = result.config->clusters[0]->config().circuit_breakers;
+  EXPECT_EQ(cb.max_requests, 100u);
+  EXPECT_EQ(cb.max_pending_requests, 5u);
+  EXPECT_EQ(cb.max_connections, 1024u);  // Envoy's default
+}
+
 TEST(BootstrapTest, RouteToUndefinedClusterIsAWarning) {
   BootstrapResult result = Load(Config(kOneRoute, ""));
   ASSERT_TRUE(result.errors.empty()) << absl::StrJoin(result.errors, "\n");
