@@ -13,6 +13,7 @@
 #include "boost/asio/use_awaitable.hpp"
 #include "proxy/downstream_connection.h"
 #include "proxy/http1/forwarding.h"
+#include "proxy/worker_heap.h"
 #include "spdlog/spdlog.h"
 
 namespace proxy {
@@ -78,6 +79,7 @@ Worker::~Worker() { Join(); }
 
 void Worker::Start() {
   thread_ = std::thread([this] {
+    WorkerHeap::UseOnThisThread();
     Tick();
     WaitForMail();
     io_.run();
