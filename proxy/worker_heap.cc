@@ -10,7 +10,7 @@ namespace proxy {
 namespace {
 
 // tcmalloc-like classes, not powers of two: blocks of one class at power-of-two strides would
-// all map to the same few cache sets (measured: the fresh cost rose 2–3% with them).
+// all map to the same few cache sets (measured: the fresh cost rose about 2% with them).
 constexpr std::array<uint32_t, 28> kClassSize = {
     16,  32,  48,  64,  80,  96,   112,  128,  160,  192,  224,  256,  320,  384,
     448, 512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096};
