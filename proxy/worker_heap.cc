@@ -98,7 +98,12 @@ WorkerHeap::SizeClass& WorkerHeap::Class(int thread, int size_class) const {
 }
 
 void WorkerHeap::TakeRemoteFrees(SizeClass& size_class) {
-  if (!size_class.has_remote_frees.exchange(false, std::memory_order_acquire)) return;
+  // A plain load first: a class that stays full (more blocks in use than slots) comes here on
+  // every allocation, and a locked exchange each time would cost more than the check.
+  if (!size_class.has_remote_frees.load(std::memory_order_relaxed) ||
+      !size_class.has_remote_frees.exchange(false, std::memory_order_acquire)) {
+    return;
+  }
   for (int leaf = 0; leaf < kLeaves; ++leaf) {
     const uint64_t freed = size_class.remote_frees[leaf].exchange(0, std::memory_order_acquire);
     if (freed == 0) continue;
