@@ -103,8 +103,10 @@ TEST(WorkerHeapMallocTest, EveryEntryPointOnAWorkerThread) {
 }
 
 // Blocks allocated on worker threads, freed on others (and the other way round), under load:
-// every block keeps its bytes until freed and nothing is handed out twice.
-TEST(WorkerHeapMallocTest, BlocksCrossThreadsUnderLoad) {
+// every block keeps its bytes until freed and nothing is handed out twice. Sizes are 4 B to
+// `max_words` × 4 B; with one large size the owners' classes run full, so they take back other
+// threads' frees while those are still arriving.
+void RunCrossThreadLoad(size_t min_words, size_t max_words) {
   constexpr int kThreads = 4;
   constexpr int kRounds = 20000;
   std::mutex mu;
@@ -118,7 +120,7 @@ TEST(WorkerHeapMallocTest, BlocksCrossThreadsUnderLoad) {
       std::vector<std::pair<uint32_t*, uint32_t>> mine;
       for (int round = 0; round < kRounds; ++round) {
         seed = seed * 1664525 + 1013904223;
-        const size_t words = 1 + seed % 300;
+        const size_t words = min_words + seed % (max_words - min_words + 1);
         auto* block = static_cast<uint32_t*>(std::malloc(words * 4));
         for (size_t i = 0; i < words; ++i) block[i] = seed;
         block[0] = static_cast<uint32_t>(words);
@@ -144,6 +146,12 @@ TEST(WorkerHeapMallocTest, BlocksCrossThreadsUnderLoad) {
   for (auto& thread : threads) thread.join();
   for (auto [freed, stamp] : handoff) std::free(freed);
   EXPECT_EQ(bad.load(), 0);
+}
+
+TEST(WorkerHeapMallocTest, BlocksCrossThreadsUnderLoad) { RunCrossThreadLoad(1, 300); }
+
+TEST(WorkerHeapMallocTest, FullClassesTakeBackFreesFromOtherThreads) {
+  RunCrossThreadLoad(900, 1000);  // the 4 KiB class: 128 slots per thread
 }
 
 }  // namespace
