@@ -47,7 +47,9 @@ for _ in $(seq 100); do [ -s "$work/upstream.out" ] && break; sleep 0.1; done
 read -r v1 v2 <"$work/upstream.out" || { echo "upstream did not start" >&2; cat "$work/upstream.out" >&2; exit 1; }
 listen=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-TMPDIR=$work WEIR_BINARY=$weir UPSTREAM_V1=127.0.0.1:$v1 UPSTREAM_V2=127.0.0.1:$v2 \
+# WEIR_PEER_HEADERS=envoy: train the request path of Envoy's defaults (request IDs, Envoy headers),
+# which users' configs run, not only the benchmark's trimmed one.
+TMPDIR=$work WEIR_PEER_HEADERS=envoy WEIR_BINARY=$weir UPSTREAM_V1=127.0.0.1:$v1 UPSTREAM_V2=127.0.0.1:$v2 \
   LISTEN_PORT=$listen PROXY_WORKERS=1 bench/load/weir-peer.sh >"$work/weir.log" 2>&1 &
 weir_pid=$!
 pids+=("$weir_pid")
