@@ -33,26 +33,6 @@ http {
   server { listen 127.0.0.1:$up2 backlog=4096; location / { return 200 "v2\n"; } }
 }
 EOF
-cat >"$work/haproxy.cfg" <<EOF
-global
-  nbthread 1
-  maxconn 8000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  timeout http-keep-alive 60s
-  option http-keep-alive
-  http-reuse safe
-frontend fe
-  bind 127.0.0.1:$port proto h2
-  default_backend be
-backend be
-  balance roundrobin
-  server v1 127.0.0.1:$up1 weight 90
-  server v2 127.0.0.1:$up2 weight 10
-EOF
 setsid taskset -c 0 nginx -e "$work/upstream.err" -c "$work/upstream.conf" \
   </dev/null >/dev/null 2>&1 &
 upstream=$!
@@ -74,14 +54,14 @@ ticks() {  # ticks PGID: user + system clock ticks of every process in the group
 }
 
 measure() {  # measure BURST(0|1): prints CPU-s per 100k requests of one new proxy process
-  local pg
+  local pg script=$here/weir-peer.sh listen=(LISTEN_PORT="$port")
   if [[ $proxy == haproxy ]]; then
-    setsid taskset -c 1 haproxy -db -f "$work/haproxy.cfg" </dev/null >"$work/proxy.out" 2>&1 &
-  else
-    # TMPDIR: weir-peer.sh's config files go with the work directory.
-    TMPDIR=$work UPSTREAM_V1=127.0.0.1:$up1 UPSTREAM_V2=127.0.0.1:$up2 LISTEN_PORT=$port \
-      setsid taskset -c 1 "$here/weir-peer.sh" </dev/null >"$work/proxy.out" 2>&1 &
+    # haproxy-peer.sh serves HTTP/1.1 on LISTEN_PORT and h2c on LISTEN_H2_PORT.
+    script=$here/haproxy-peer.sh listen=(LISTEN_PORT=$((port + 1)) LISTEN_H2_PORT="$port")
   fi
+  # TMPDIR: the peer scripts' config files go with the work directory.
+  TMPDIR=$work UPSTREAM_V1=127.0.0.1:$up1 UPSTREAM_V2=127.0.0.1:$up2 \
+    setsid env "${listen[@]}" taskset -c 1 "$script" </dev/null >"$work/proxy.out" 2>&1 &
   pg=$!
   for _ in $(seq 50); do
     curl -s -o /dev/null --http2-prior-knowledge "http://127.0.0.1:$port/" && break
