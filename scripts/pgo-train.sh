@@ -49,7 +49,8 @@ listen=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)
 
 # WEIR_PEER_HEADERS=envoy: train the request path of Envoy's defaults (request IDs, Envoy headers),
 # which users' configs run, not only the benchmark's trimmed one.
-TMPDIR=$work WEIR_PEER_HEADERS=envoy WEIR_BINARY=$weir UPSTREAM_V1=127.0.0.1:$v1 UPSTREAM_V2=127.0.0.1:$v2 \
+TMPDIR=$work WEIR_PEER_HEADERS=envoy WEIR_BINARY=$weir \
+  UPSTREAM_V1=127.0.0.1:$v1 UPSTREAM_V2=127.0.0.1:$v2 \
   LISTEN_PORT=$listen PROXY_WORKERS=1 bench/load/weir-peer.sh >"$work/weir.log" 2>&1 &
 weir_pid=$!
 pids+=("$weir_pid")

@@ -7,7 +7,8 @@
 # 5 s run after a 2 s warm-up. Each measurement starts a new proxy process.
 # Environment: WEIR_BINARY (default build/weir), UPSTREAM_IDLE_TIMEOUT (weir's clusters; e.g. 3s
 # closes the burst's idle upstream connections before the second measurement, as HAProxy's
-# pool-purge-delay does), H2LOAD_LOG (default /dev/null: where h2load writes per-request logs).
+# pool-purge-delay does), H2LOAD_LOG (default /dev/null: where h2load writes per-request logs),
+# WEIR_PEER_HEADERS (peers or envoy, for either proxy: see weir-peer.sh and haproxy-peer.sh).
 set -euo pipefail
 proxy=$1; pause=${2:-60}; runs=${3:-1}
 here="$(cd "$(dirname "$0")" && pwd)"
